@@ -1,0 +1,179 @@
+"""Clients and their orders: the core of the CRM."""
+
+from decimal import Decimal
+
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from crm.search import search_document
+
+MAX_QUANTITY = 1_000_000
+MAX_PRICE = Decimal("99999999.99")
+MAX_DESCRIPTION_LENGTH = 5000
+
+phone_validator = RegexValidator(
+    regex=r"^\+?[\d\s()\-.]{5,25}$",
+    message=_("Enter a phone number of 5 to 25 digits; only digits, spaces, +, -, ( and ) are allowed."),
+)
+
+
+class Client(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived")
+
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    middle_name = models.CharField(_("middle name"), max_length=100, blank=True, default="")
+    mobile_phone = models.CharField(
+        _("mobile phone"), max_length=32, blank=True, default="", validators=[phone_validator]
+    )
+    # Stored lower-cased (see save()), and unique on lower(email) in the database as well.
+    email = models.EmailField(_("e-mail"), max_length=254)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    added_at = models.DateTimeField(_("added"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    search_text = models.TextField(editable=False, default="")
+
+    history = HistoricalRecords(excluded_fields=["search_text", "updated_at"])
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="client_email_unique_ci",
+                violation_error_message=_("A client with this e-mail already exists."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["active", "archived"]), name="client_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(first_name="") & ~models.Q(last_name="") & ~models.Q(email=""),
+                name="client_required_fields_not_empty",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-id"], name="client_status_id_idx"),
+            models.Index(fields=["last_name", "first_name"], name="client_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name_reversed
+
+    @property
+    def full_name(self) -> str:
+        """First and last name, as the API's order object shows it."""
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def full_name_reversed(self) -> str:
+        """Last, first and middle name: how Russian staff read a client's name."""
+        return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
+
+    def normalize_fields(self) -> None:
+        """Trim names, lower-case the e-mail and rebuild the search text (bulk paths call this too)."""
+        self.first_name = (self.first_name or "").strip()
+        self.last_name = (self.last_name or "").strip()
+        self.middle_name = (self.middle_name or "").strip()
+        self.mobile_phone = (self.mobile_phone or "").strip()
+        self.email = (self.email or "").strip().lower()
+        self.search_text = search_document(
+            self.last_name, self.first_name, self.middle_name, self.email, phone=self.mobile_phone
+        )
+
+    def save(self, *args, **kwargs):
+        self.normalize_fields()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text", "email"}
+        super().save(*args, **kwargs)
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "Pending", _("Pending")
+        COMPLETED = "Completed", _("Completed")
+        CANCELLED = "Cancelled", _("Cancelled")
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="orders"
+    )
+    product = models.CharField(_("product"), max_length=200)
+    quantity = models.PositiveIntegerField(
+        _("quantity"), default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
+    price = models.DecimalField(
+        _("price"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_PRICE)],
+    )
+    # Computed and stored by the database itself, so no code path (bulk_create,
+    # queryset.update, raw imports) can ever leave it out of step.
+    total_price = models.GeneratedField(
+        expression=models.F("quantity") * models.F("price"),
+        output_field=models.DecimalField(_("total"), max_digits=18, decimal_places=2),
+        db_persist=True,
+        verbose_name=_("total"),
+    )
+    description = models.TextField(
+        _("description"), blank=True, default="", validators=[MaxLengthValidator(MAX_DESCRIPTION_LENGTH)]
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    search_text = models.TextField(editable=False, default="")
+
+    history = HistoricalRecords(excluded_fields=["search_text", "updated_at", "total_price"])
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="order_quantity_positive"),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="order_price_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["Pending", "Completed", "Cancelled"]), name="order_status_valid"
+            ),
+            models.CheckConstraint(condition=~models.Q(product=""), name="order_product_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], name="order_created_idx"),
+            models.Index(fields=["status", "-id"], name="order_status_id_idx"),
+            models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
+            models.Index(fields=["client", "created_at"], name="order_client_created_idx"),
+            models.Index(fields=["client", "-id"], name="order_client_id_idx"),
+            models.Index(fields=["total_price"], name="order_total_idx"),
+            models.Index(fields=["price"], name="order_price_idx"),
+            models.Index(fields=["quantity"], name="order_quantity_idx"),
+            models.Index(fields=["product"], name="order_product_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Order #%(id)s: %(product)s") % {"id": self.pk, "product": self.product}
+
+    @property
+    def computed_total(self) -> Decimal:
+        """quantity × price in Python, for forms showing a total before the row is saved."""
+        if self.quantity is None or self.price is None:
+            return Decimal("0.00")
+        return (Decimal(self.quantity) * Decimal(self.price)).quantize(Decimal("0.01"))
+
+    def normalize_fields(self) -> None:
+        """Trim text and rebuild the search text (bulk paths call this too)."""
+        self.product = (self.product or "").strip()
+        self.description = (self.description or "").strip()
+        self.search_text = search_document(self.product, self.description)
+
+    def save(self, *args, **kwargs):
+        self.normalize_fields()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text"}
+        super().save(*args, **kwargs)
