@@ -1,0 +1,95 @@
+"""The README's two commands, with nothing but Python >= 3.11 on the machine.
+
+    python3 -m crm.bootstrap run    # set up and start the app with demo data (login test / test)
+    python3 -m crm.bootstrap test   # set up and run the whole test suite
+
+Standard library only: this runs before any dependency is installed.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+MIN_PYTHON = (3, 11)
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def venv_python() -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def run(*args: str, env: dict | None = None) -> None:
+    completed = subprocess.run(args, cwd=ROOT, env=env)
+    if completed.returncode != 0:
+        sys.exit(completed.returncode)
+
+
+def ensure_virtualenv(requirements_file: str) -> Path:
+    """Create .venv and install the requirements, again only when a requirements file changed."""
+    if not venv_python().exists():
+        say(f"Creating the virtual environment in {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256()
+    for name in sorted(["requirements.txt", requirements_file]):
+        digest.update((ROOT / name).read_bytes())
+    stamp = VENV / f".installed-{requirements_file}-{digest.hexdigest()[:16]}"
+    if not stamp.exists():
+        say(f"Installing {requirements_file} (first run takes a minute)")
+        run(str(venv_python()), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(str(venv_python()), "-m", "pip", "install", "--quiet", "-r", str(ROOT / requirements_file))
+        for old in VENV.glob(f".installed-{requirements_file}-*"):
+            old.unlink()
+        stamp.touch()
+    return venv_python()
+
+
+def command_run(extra_args: list[str]) -> None:
+    python = str(ensure_virtualenv("requirements.txt"))
+    env = dict(os.environ)
+    # Local runs are development runs unless the environment (or .env) says otherwise.
+    env.setdefault("DJANGO_DEBUG", "1")
+    manage = [python, str(ROOT / "manage.py")]
+    say("Applying database migrations")
+    run(*manage, "migrate", "--no-input", env=env)
+    say("Loading demo data into an empty database")
+    run(*manage, "load_demo", "--if-empty", env=env)
+    say("Ensuring the demo user test / test")
+    run(*manage, "ensure_demo_user", env=env)
+    address = extra_args[0] if extra_args else "127.0.0.1:8000"
+    say(f"Starting the app at http://{address}/  (login: test / test, stop with Ctrl+C)")
+    try:
+        run(*manage, "runserver", address, env=env)
+    except KeyboardInterrupt:
+        pass
+
+
+def command_test(extra_args: list[str]) -> None:
+    python = str(ensure_virtualenv("requirements-dev.txt"))
+    say("Running the test suite")
+    completed = subprocess.run([python, "-m", "pytest", *extra_args], cwd=ROOT)
+    sys.exit(completed.returncode)
+
+
+COMMANDS = {"run": command_run, "test": command_test}
+
+
+def main(argv: list[str]) -> None:
+    if sys.version_info < MIN_PYTHON:
+        sys.exit(f"Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed; this is {sys.version.split()[0]}.")
+    if not argv or argv[0] not in COMMANDS:
+        sys.exit(f"usage: python3 -m crm.bootstrap {{{'|'.join(COMMANDS)}}} [args...]")
+    COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

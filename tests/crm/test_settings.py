@@ -1,0 +1,89 @@
+"""Settings come from the environment with safe defaults."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'], "
+    "'name': str(s.DATABASES['default']['NAME']), 'tz': s.TIME_ZONE, 'lang': s.LANGUAGE_CODE, "
+    "'options': s.DATABASES['default'].get('OPTIONS', {}), 'hosts': s.ALLOWED_HOSTS}))"
+)
+
+
+def run_settings(env_overrides: dict, code: str = PROBE) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DJANGO_", "DATABASE_", "TIME_ZONE", "LANGUAGE_CODE"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "crm.settings", **env_overrides})
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def probe(env_overrides: dict) -> dict:
+    import json
+
+    result = run_settings(env_overrides)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_without_secret_key_refuses_to_start():
+    result = run_settings({})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_with_the_development_key_refuses_to_start():
+    result = run_settings({"DJANGO_SECRET_KEY": "django-insecure-dev-only-key-never-use-in-production"})
+    assert result.returncode != 0
+
+
+def test_defaults_debug_off_sqlite_moscow_russian():
+    values = probe({"DJANGO_SECRET_KEY": "x" * 50})
+    assert values["debug"] is False
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["name"].endswith("db.sqlite3")
+    assert values["tz"] == "Europe/Moscow"
+    assert values["lang"] == "ru"
+    assert values["options"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in values["options"]["init_command"]
+    assert values["options"]["timeout"] >= 5
+
+
+def test_environment_overrides():
+    values = probe({
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DJANGO_DEBUG": "1",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
+        "TIME_ZONE": "Asia/Yekaterinburg",
+        "LANGUAGE_CODE": "en",
+        "DJANGO_ALLOWED_HOSTS": "crm.example.com,api.example.com",
+    })
+    assert values["debug"] is True
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["name"] == "test"
+    assert values["tz"] == "Asia/Yekaterinburg"
+    assert values["lang"] == "en"
+    assert values["hosts"] == ["crm.example.com", "api.example.com"]
+
+
+def test_debug_without_secret_key_uses_development_key():
+    values = probe({"DJANGO_DEBUG": "1"})
+    assert values["debug"] is True
+
+
+@pytest.mark.slow
+def test_check_deploy_is_clean_in_production_mode():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+             "DJANGO_SECRET_KEY": "k8#Jx!2vQ9zL@4mN7pR1sT6wY3bC5dF0gH8jK2lM4nP6qR8sT0vW2xY4zA6bC8dE",
+             "DJANGO_SETTINGS_MODULE": "crm.settings"},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
