@@ -1,0 +1,91 @@
+"""Generate a large synthetic data set fast, for benchmarks and load tests."""
+
+import bisect
+import random
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from crm import demo_data
+from crm.models import Client, Order
+
+BATCH_SIZE = 5000
+
+
+class Command(BaseCommand):
+    help = _(
+        "Generate synthetic clients and orders with realistic Russian names, bulk-inserted in batches. "
+        "No history rows are written for them (they are test data, not real changes)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=20000, help=_("Number of clients to add."))
+        parser.add_argument("--orders", type=int, default=200000, help=_("Number of orders to add."))
+        parser.add_argument("--days", type=int, default=730, help=_("Spread the dates over this many past days."))
+        parser.add_argument("--seed", type=int, default=None, help=_("Random seed, for a repeatable data set."))
+        parser.add_argument("--no-progress", action="store_true", help=_("Do not show progress bars."))
+
+    def handle(self, *args, clients, orders, days, seed, no_progress, **options):
+        if clients < 1 and orders > 0:
+            raise CommandError(_("Orders need at least one client."))
+        if clients < 0 or orders < 0 or days < 1:
+            raise CommandError(_("The counts must not be negative and --days must be at least 1."))
+        rng = random.Random(seed)
+        now = timezone.now()
+        start = now - timedelta(days=days)
+        span = (now - start).total_seconds()
+        progress = not no_progress and self.stdout.isatty()
+
+        # Clients join over the whole period, a quarter of them right at its start, oldest first.
+        join_offsets = sorted(0.0 if rng.random() < 0.25 else rng.random() * span for _ in range(clients))
+        first_number = (Client.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+        client_rows = []
+        for number, offset in enumerate(join_offsets, start=first_number):
+            person = demo_data.random_person(rng)
+            client = Client(
+                **person,
+                mobile_phone=demo_data.random_phone(rng) if rng.random() < 0.92 else "",
+                email=demo_data.email_for(person, number, rng),
+                status=Client.Status.ARCHIVED if rng.random() < 0.05 else Client.Status.ACTIVE,
+                added_at=start + timedelta(seconds=offset),
+            )
+            client.normalize_fields()
+            client_rows.append(client)
+        with transaction.atomic():
+            for batch_start in tqdm(
+                range(0, len(client_rows), BATCH_SIZE), desc=_("Clients"), unit_scale=BATCH_SIZE, disable=not progress
+            ):
+                Client.objects.bulk_create(client_rows[batch_start : batch_start + BATCH_SIZE])
+        client_ids = [client.pk for client in client_rows]
+
+        # Orders in time order, each by a client who had already joined; recent ones are often still pending.
+        order_offsets = sorted(rng.random() * span for _ in range(orders))
+        with transaction.atomic():
+            for batch_start in tqdm(
+                range(0, orders, BATCH_SIZE), desc=_("Orders"), unit_scale=BATCH_SIZE, disable=not progress
+            ):
+                batch = []
+                for offset in order_offsets[batch_start : batch_start + BATCH_SIZE]:
+                    joined = max(1, bisect.bisect_right(join_offsets, offset))
+                    fields = demo_data.random_order_fields(rng)
+                    age_days = (span - offset) / 86400
+                    if age_days < 14 and rng.random() < 0.6:
+                        fields["status"] = Order.Status.PENDING
+                    order = Order(
+                        client_id=client_ids[rng.randrange(joined)],
+                        created_at=start + timedelta(seconds=offset),
+                        **fields,
+                    )
+                    order.normalize_fields()
+                    batch.append(order)
+                Order.objects.bulk_create(batch)
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Generated %(clients)d clients and %(orders)d orders.") % {"clients": clients, "orders": orders}
+            )
+        )
