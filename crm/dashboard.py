@@ -1,5 +1,262 @@
-"""The admin index dashboard (filled in by the staff UI work)."""
+"""The admin index dashboard: a handful of aggregate queries and the unfold context they feed."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import BigIntegerField, Count, F, Q, Sum
+from django.db.models.functions import Cast, Coalesce, Round, TruncDate
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from crm.models import Client, Order
+
+CHART_DAYS = 90
+NEW_CLIENT_DAYS = 30
+LATEST_ORDERS = 10
+CENT = Decimal("0.01")
+
+# SQLite keeps decimals as REAL: sum whole cents as integers so money adds up exactly everywhere.
+ORDER_CENTS = Cast(Round(F("total_price") * 100), BigIntegerField())
+
+
+def _cents_sum(condition: Q | None = None) -> Coalesce:
+    return Coalesce(Sum(ORDER_CENTS, filter=condition), 0)
+
+
+def _money(cents: int | None) -> Decimal:
+    return (Decimal(cents or 0) / 100).quantize(CENT)
+
+
+@dataclass
+class DashboardFigures:
+    active_clients: int
+    new_clients: int
+    pending_orders: int
+    revenue_this_month: Decimal
+    revenue_last_month: Decimal
+    orders_this_month: int
+    average_order_value: Decimal
+    # [(status value, label, count, sum)], every status present, in the Status order.
+    by_status: list[tuple[str, str, int, Decimal]]
+    # [(day, orders count, revenue)] for each of the last CHART_DAYS days, oldest first.
+    per_day: list[tuple[date, int, Decimal]]
+    latest_orders: list[Order] = field(default_factory=list)
+
+    @property
+    def revenue_change_percent(self) -> Decimal | None:
+        """This month's revenue against last month's, in percent; None when last month had none."""
+        if not self.revenue_last_month:
+            return None
+        change = (self.revenue_this_month - self.revenue_last_month) / self.revenue_last_month * 100
+        return change.quantize(Decimal("0.1"))
+
+
+def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
+    """Every figure of the dashboard in five queries, whatever the number of rows."""
+    now = timezone.localtime(now or timezone.now())
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_month_start = (month_start - timedelta(days=1)).replace(day=1)
+    chart_start = (now - timedelta(days=CHART_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    # Revenue counts orders that were not cancelled.
+    earning = ~Q(status=Order.Status.CANCELLED)
+
+    clients = Client.objects.aggregate(
+        active=Count("id", filter=Q(status=Client.Status.ACTIVE)),
+        new=Count("id", filter=Q(added_at__gte=now - timedelta(days=NEW_CLIENT_DAYS))),
+    )
+    orders = Order.objects.aggregate(
+        pending=Count("id", filter=Q(status=Order.Status.PENDING)),
+        this_month_count=Count("id", filter=earning & Q(created_at__gte=month_start)),
+        this_month_cents=_cents_sum(earning & Q(created_at__gte=month_start)),
+        last_month_cents=_cents_sum(earning & Q(created_at__gte=last_month_start, created_at__lt=month_start)),
+    )
+    status_rows = {
+        row["status"]: row
+        for row in Order.objects.order_by().values("status").annotate(count=Count("id"), cents=_cents_sum())
+    }
+    day_rows = {
+        row["day"]: row
+        for row in Order.objects.filter(earning, created_at__gte=chart_start)
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .order_by()
+        .values("day")
+        .annotate(count=Count("id"), cents=_cents_sum())
+    }
+    latest = list(Order.objects.select_related("client").order_by("-id")[:LATEST_ORDERS])
+
+    revenue_this_month = _money(orders["this_month_cents"])
+    first_day = chart_start.date()
+    per_day = []
+    for offset in range(CHART_DAYS):
+        day = first_day + timedelta(days=offset)
+        row = day_rows.get(day, {})
+        per_day.append((day, row.get("count", 0), _money(row.get("cents"))))
+    return DashboardFigures(
+        active_clients=clients["active"],
+        new_clients=clients["new"],
+        pending_orders=orders["pending"],
+        revenue_this_month=revenue_this_month,
+        revenue_last_month=_money(orders["last_month_cents"]),
+        orders_this_month=orders["this_month_count"],
+        average_order_value=(
+            (revenue_this_month / orders["this_month_count"]).quantize(CENT)
+            if orders["this_month_count"]
+            else Decimal("0.00")
+        ),
+        by_status=[
+            (value, label, status_rows.get(value, {}).get("count", 0), _money(status_rows.get(value, {}).get("cents")))
+            for value, label in Order.Status.choices
+        ],
+        per_day=per_day,
+        latest_orders=latest,
+    )
+
+
+def _format_money(amount: Decimal) -> str:
+    return f"{number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)} ₽"
+
+
+STATUS_COLOURS = {
+    Order.Status.PENDING: "var(--color-primary-400)",
+    Order.Status.COMPLETED: "var(--color-primary-700)",
+    Order.Status.CANCELLED: "var(--color-base-300)",
+}
+
+
+def _revenue_chart(figures: DashboardFigures) -> str:
+    return json.dumps(
+        {
+            "labels": [date_format(day, "d.m") for day, _count, _revenue in figures.per_day],
+            "datasets": [
+                {
+                    "type": "line",
+                    "label": str(_("Orders")),
+                    "data": [count for _day, count, _revenue in figures.per_day],
+                    "borderColor": "var(--color-primary-300)",
+                    "yAxisID": "orders",
+                },
+                {
+                    "label": str(_("Revenue, ₽")),
+                    "data": [float(revenue) for _day, _count, revenue in figures.per_day],
+                    "backgroundColor": "var(--color-primary-700)",
+                    "maxTicksXLimit": 15,
+                    "yAxisID": "revenue",
+                },
+            ],
+        }
+    )
+
+
+# Two y axes (revenue in roubles, orders as a count); everything else as unfold's defaults.
+CHART_OPTIONS = json.dumps(
+    {
+        "aspectRatio": 3.2,
+        "plugins": {"legend": {"display": True, "align": "end", "position": "top"}},
+        "datasets": {"bar": {"borderRadius": 4}, "line": {"borderWidth": 2, "pointStyle": False, "tension": 0.3}},
+        "scales": {
+            "x": {"grid": {"display": False}, "ticks": {"maxTicksLimit": 15}},
+            "revenue": {"type": "linear", "position": "left", "beginAtZero": True},
+            "orders": {
+                "type": "linear",
+                "position": "right",
+                "beginAtZero": True,
+                "grid": {"display": False},
+                "ticks": {"precision": 0},
+            },
+        },
+    }
+)
+
+
+def _order_link(order: Order) -> str:
+    return format_html('<a class="text-primary-600" href="{}">#{}</a>', reverse("admin:crm_order_change", args=[order.pk]), order.pk)
+
+
+def _client_link(client: Client) -> str:
+    return format_html('<a href="{}">{}</a>', reverse("admin:crm_client_change", args=[client.pk]), client.full_name_reversed)
 
 
 def dashboard_callback(request, context):
+    """Add the dashboard's figures, chart and tables to the admin index context."""
+    figures = dashboard_figures()
+    change = figures.revenue_change_percent
+    if change is None:
+        revenue_footer = _("last month: %(amount)s") % {"amount": _format_money(figures.revenue_last_month)}
+    else:
+        revenue_footer = _("%(change)s%% against last month (%(amount)s)") % {
+            "change": f"{change:+}",
+            "amount": _format_money(figures.revenue_last_month),
+        }
+    orders_url = reverse("admin:crm_order_changelist")
+    clients_url = reverse("admin:crm_client_changelist")
+    status_total = sum(count for _value, _label, count, _sum in figures.by_status) or 1
+    context.update(
+        {
+            "dashboard": True,
+            "kpi": [
+                {
+                    "title": _("Active clients"),
+                    "metric": number_format(figures.active_clients, force_grouping=True),
+                    "footer": _("all clients that are not archived"),
+                    "href": f"{clients_url}?status__exact=active",
+                },
+                {
+                    "title": _("New clients"),
+                    "metric": number_format(figures.new_clients, force_grouping=True),
+                    "footer": _("in the last %(days)s days") % {"days": NEW_CLIENT_DAYS},
+                    "href": clients_url,
+                },
+                {
+                    "title": _("Pending orders"),
+                    "metric": number_format(figures.pending_orders, force_grouping=True),
+                    "footer": _("waiting to be completed"),
+                    "href": f"{orders_url}?status__exact=Pending",
+                },
+                {
+                    "title": _("Revenue this month"),
+                    "metric": _format_money(figures.revenue_this_month),
+                    "footer": revenue_footer,
+                    "href": orders_url,
+                },
+                {
+                    "title": _("Average order value"),
+                    "metric": _format_money(figures.average_order_value),
+                    "footer": _("%(count)s orders this month, cancelled ones left out")
+                    % {"count": figures.orders_this_month},
+                    "href": orders_url,
+                },
+            ],
+            "revenue_chart": _revenue_chart(figures),
+            "revenue_chart_options": CHART_OPTIONS,
+            "chart_days": CHART_DAYS,
+            "orders_by_status": [
+                {
+                    "title": label,
+                    "description": f"{number_format(count, force_grouping=True)} · {_format_money(total)}",
+                    "value": round(count * 100 / status_total),
+                    "href": f"{orders_url}?status__exact={value}",
+                }
+                for value, label, count, total in figures.by_status
+            ],
+            "latest_orders": {
+                "headers": [_("Order"), _("Client"), _("Product"), _("Total"), _("Status"), _("Created")],
+                "rows": [
+                    [
+                        _order_link(order),
+                        _client_link(order.client),
+                        order.product,
+                        _format_money(order.total_price),
+                        order.get_status_display(),
+                        date_format(timezone.localtime(order.created_at), "d.m.Y H:i"),
+                    ]
+                    for order in figures.latest_orders
+                ],
+            },
+        }
+    )
     return context

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served locally: the docs work offline
     "django_filters",
     "axes",
     "crm",
@@ -142,6 +145,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# A locked-out admin login gets an unfold-styled page; /api/ gets the JSON envelope (429).
+AXES_LOCKOUT_CALLABLE = "crm.admin.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
 
 # ---------------------------------------------------------------------------
 # Internationalisation
@@ -211,6 +217,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every error, whatever raised it, becomes the contract's {"success": false, "error": ...} envelope.
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    # The token endpoints use api.throttling.TokenRateThrottle (per address) instead.
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.UserThrottle"],
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("API_THROTTLE_TOKEN", default="20/min"),
         "user": env.str("API_THROTTLE_USER", default="6000/min"),
@@ -233,6 +244,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": True},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "crm.models.Order.Status",
+        "ReportPeriodEnum": "reports.models.Report.Period",
+    },
 }
 
 # ---------------------------------------------------------------------------
@@ -249,12 +269,107 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # ---------------------------------------------------------------------------
 # Admin theme (django-unfold)
 # ---------------------------------------------------------------------------
+def _can(permission: str):
+    """A sidebar permission callback: show the item only to users holding `permission`."""
+    return lambda request: request.user.has_perm(permission)
+
+
+def _admin_link(url_name: str):
+    """A sidebar link that stays harmless while the page behind it is not registered yet."""
+
+    def link(request):
+        from django.urls import NoReverseMatch, reverse
+
+        try:
+            return reverse(url_name)
+        except NoReverseMatch:
+            return reverse("admin:index")
+
+    return link
+
+
 UNFOLD = {
     "SITE_TITLE": _("CRM"),
     "SITE_HEADER": _("Orders & Clients CRM"),
+    "SITE_SUBHEADER": _("Staff workspace"),
+    "SITE_URL": "/admin/",
     "SITE_SYMBOL": "storefront",
+    "SITE_ICON": lambda request: static("crm/icon.svg"),
+    "SITE_FAVICONS": [{"rel": "icon", "sizes": "32x32", "type": "image/svg+xml", "href": lambda request: static("crm/icon.svg")}],
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "crm.dashboard.dashboard_callback",
+    "BORDER_RADIUS": "8px",
+    "COLORS": {
+        # Indigo as the primary colour (Tailwind's indigo scale in OKLCH).
+        "primary": {
+            "50": "oklch(96.2% .018 272.314)",
+            "100": "oklch(93% .034 272.788)",
+            "200": "oklch(87% .065 274.039)",
+            "300": "oklch(78.5% .115 274.713)",
+            "400": "oklch(67.3% .182 276.935)",
+            "500": "oklch(58.5% .233 277.117)",
+            "600": "oklch(51.1% .262 276.966)",
+            "700": "oklch(45.7% .24 277.023)",
+            "800": "oklch(39.8% .195 277.366)",
+            "900": "oklch(35.9% .144 278.697)",
+            "950": "oklch(25.7% .09 281.288)",
+        },
+    },
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": [
+            {
+                "title": _("Work"),
+                "separator": False,
+                "items": [
+                    {"title": _("Dashboard"), "icon": "dashboard", "link": reverse_lazy("admin:index")},
+                    {
+                        "title": _("Clients"),
+                        "icon": "group",
+                        "link": reverse_lazy("admin:crm_client_changelist"),
+                        "permission": _can("crm.view_client"),
+                    },
+                    {
+                        "title": _("Orders"),
+                        "icon": "shopping_cart",
+                        "link": reverse_lazy("admin:crm_order_changelist"),
+                        "permission": _can("crm.view_order"),
+                    },
+                    {
+                        "title": _("Deleted orders"),
+                        "icon": "restore_from_trash",
+                        "link": reverse_lazy("admin:crm_historicalorder_changelist"),
+                        "permission": _can("crm.view_historicalorder"),
+                    },
+                    {
+                        "title": _("Reports"),
+                        "icon": "monitoring",
+                        "link": _admin_link("admin:reports_report_changelist"),
+                        "permission": _can("reports.view_report"),
+                    },
+                ],
+            },
+            {
+                "title": _("Access"),
+                "separator": True,
+                "items": [
+                    {
+                        "title": _("Users"),
+                        "icon": "person",
+                        "link": reverse_lazy("admin:auth_user_changelist"),
+                        "permission": _can("auth.view_user"),
+                    },
+                    {
+                        "title": _("Groups"),
+                        "icon": "shield_person",
+                        "link": reverse_lazy("admin:auth_group_changelist"),
+                        "permission": _can("auth.view_group"),
+                    },
+                ],
+            },
+        ],
+    },
 }

@@ -1,0 +1,202 @@
+"""Every admin page renders for a manager and for a viewer, with its key content and bounded queries."""
+
+import pytest
+from django.urls import reverse
+
+from crm.models import Client, Order
+from tests.factories import ClientFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["manager", "viewer"])
+def staff_client(request, client):
+    user = request.getfixturevalue(request.param)
+    client.force_login(user)
+    client.role = request.param
+    return client
+
+
+def test_dashboard_shows_cards_chart_statuses_and_latest_orders(staff_client, client_with_orders):
+    response = staff_client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="crm-dashboard"' in html
+    assert 'class="chart"' in html and 'data-type="bar"' in html
+    assert "Активные клиенты" in html or "Active clients" in html
+    latest_order = client_with_orders.orders.order_by("-id").first()
+    assert reverse("admin:crm_order_change", args=[latest_order.pk]) in html
+
+
+def test_dashboard_is_russian_by_default_with_a_switch_to_english(staff_client):
+    html = staff_client.get(reverse("admin:index")).content.decode()
+    assert '<html lang="ru"' in html
+    assert "/i18n/setlang/" in html
+
+
+def test_sidebar_lists_the_staff_sections(staff_client):
+    html = staff_client.get(reverse("admin:index")).content.decode()
+    for url_name in ("admin:crm_client_changelist", "admin:crm_order_changelist"):
+        assert reverse(url_name) in html
+
+
+@pytest.mark.parametrize("url_name", [
+    "admin:crm_client_changelist",
+    "admin:crm_order_changelist",
+    "admin:crm_historicalorder_changelist",
+    "admin:auth_user_changelist",
+    "admin:auth_group_changelist",
+])
+def test_change_lists_render(staff_client, client_with_orders, url_name):
+    response = staff_client.get(reverse(url_name))
+    if url_name.startswith("admin:auth") and staff_client.role != "superuser":
+        # Managers and viewers do not manage accounts.
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+
+
+def test_client_change_form_shows_orders_and_buttons_by_role(staff_client, client_with_orders):
+    response = staff_client.get(reverse("admin:crm_client_change", args=[client_with_orders.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ёлкин Анатолий" in html
+    for order in client_with_orders.orders.all():
+        assert reverse("admin:crm_order_change", args=[order.pk]) in html
+    add_order_url = reverse("admin:crm_client_add_order", args=[client_with_orders.pk])
+    archive_url = reverse("admin:crm_client_archive", args=[client_with_orders.pk])
+    history_url = reverse("admin:crm_client_history", args=[client_with_orders.pk])
+    assert history_url in html
+    if staff_client.role == "manager":
+        assert add_order_url in html and archive_url in html
+        assert 'name="_save"' in html
+    else:
+        assert add_order_url not in html and archive_url not in html
+        assert 'name="_save"' not in html
+
+
+def test_order_change_form_shows_total_read_only(staff_client, client_with_orders):
+    order = client_with_orders.orders.get(product="Ноутбук")
+    response = staff_client.get(reverse("admin:crm_order_change", args=[order.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "3000" in html
+    assert 'name="total_price"' not in html
+    if staff_client.role == "manager":
+        assert 'name="_save"' in html
+    else:
+        assert 'name="_save"' not in html
+
+
+@pytest.mark.parametrize("url_name", ["admin:crm_client_add", "admin:crm_order_add"])
+def test_add_forms_for_managers_only(staff_client, url_name):
+    response = staff_client.get(reverse(url_name))
+    assert response.status_code == (200 if staff_client.role == "manager" else 403)
+
+
+def test_order_add_form_prefills_the_client(manager_client, client_with_orders):
+    response = manager_client.get(reverse("admin:crm_order_add") + f"?client={client_with_orders.pk}")
+    assert response.status_code == 200
+    assert f'<option value="{client_with_orders.pk}" selected>' in response.content.decode()
+
+
+def test_viewer_sees_no_bulk_actions_or_add_buttons(viewer_client, client_with_orders):
+    html = viewer_client.get(reverse("admin:crm_order_changelist")).content.decode()
+    assert "mark_completed" not in html
+    assert reverse("admin:crm_order_add") not in html
+    html = viewer_client.get(reverse("admin:crm_client_changelist")).content.decode()
+    assert "archive_selected" not in html
+    assert reverse("admin:crm_client_add") not in html
+
+
+def test_manager_sees_bulk_actions(manager_client, client_with_orders):
+    html = manager_client.get(reverse("admin:crm_order_changelist")).content.decode()
+    assert "mark_completed" in html and "mark_cancelled" in html and "mark_pending" in html
+    html = manager_client.get(reverse("admin:crm_client_changelist")).content.decode()
+    assert "archive_selected" in html and "restore_selected" in html
+
+
+def test_history_pages_render(staff_client, client_with_orders):
+    order = client_with_orders.orders.first()
+    assert staff_client.get(reverse("admin:crm_client_history", args=[client_with_orders.pk])).status_code == 200
+    assert staff_client.get(reverse("admin:crm_order_history", args=[order.pk])).status_code == 200
+
+
+@pytest.fixture
+def thousand_orders(db):
+    clients = [ClientFactory() for _ in range(20)]
+    orders = []
+    for number in range(1000):
+        order = Order(client=clients[number % 20], product=f"Товар {number}", quantity=1 + number % 3, price="10.00")
+        order.normalize_fields()
+        orders.append(order)
+    Order.objects.bulk_create(orders)
+    extra_clients = []
+    for number in range(980):
+        extra = Client(first_name="Пётр", last_name=f"Петров{number}", email=f"petrov{number}@example.com")
+        extra.normalize_fields()
+        extra_clients.append(extra)
+    Client.objects.bulk_create(extra_clients)
+
+
+@pytest.mark.parametrize("url_name", ["admin:crm_client_changelist", "admin:crm_order_changelist"])
+def test_change_lists_of_a_thousand_rows_take_few_queries(
+    manager_client, thousand_orders, django_assert_max_num_queries, url_name
+):
+    with django_assert_max_num_queries(15):
+        response = manager_client.get(reverse(url_name))
+    assert response.status_code == 200
+
+
+def test_dashboard_takes_few_queries(manager_client, thousand_orders, django_assert_max_num_queries):
+    with django_assert_max_num_queries(15):
+        assert manager_client.get(reverse("admin:index")).status_code == 200
+
+
+def test_order_search_finds_product_and_client_name(manager_client, client_with_orders):
+    OrderFactory(product="Клавиатура")
+    html = manager_client.get(reverse("admin:crm_order_changelist"), {"q": "ёлкин"}).content.decode()
+    assert "Ноутбук" in html and "Клавиатура" not in html
+    html = manager_client.get(reverse("admin:crm_order_changelist"), {"q": "КЛАВИАТУРА"}).content.decode()
+    assert "Клавиатура" in html and "Ноутбук" not in html
+
+
+def test_client_search_is_cyrillic_aware(manager_client, client_with_orders):
+    ClientFactory(first_name="Борис", last_name="Смирнов")
+    html = manager_client.get(reverse("admin:crm_client_changelist"), {"q": "елкин анатолий"}).content.decode()
+    assert "Ёлкин Анатолий" in html and "Смирнов" not in html
+
+
+def test_order_filters_by_status_total_and_client(manager_client, client_with_orders):
+    other = OrderFactory(product="Кабель", price="5.00", status=Order.Status.COMPLETED)
+    url = reverse("admin:crm_order_changelist")
+    html = manager_client.get(url, {"status__exact": "Completed"}).content.decode()
+    assert "Кабель" in html and "Ноутбук" not in html
+    html = manager_client.get(url, {"total_price_from": "1000", "total_price_to": "5000"}).content.decode()
+    assert "Ноутбук" in html and "Кабель" not in html
+    html = manager_client.get(url, {"client__id__exact": other.client_id}).content.decode()
+    assert "Кабель" in html and "Ноутбук" not in html
+
+
+def test_client_filter_has_orders(manager_client, client_with_orders):
+    ClientFactory(last_name="Безпокупкин")
+    url = reverse("admin:crm_client_changelist")
+    html = manager_client.get(url, {"has_orders": "no"}).content.decode()
+    assert "Безпокупкин" in html and "Ёлкин" not in html
+    html = manager_client.get(url, {"has_orders": "yes"}).content.decode()
+    assert "Ёлкин" in html and "Безпокупкин" not in html
+
+
+def test_client_list_shows_order_count_and_total_spent(manager_client, client_with_orders):
+    html = manager_client.get(reverse("admin:crm_client_changelist")).content.decode()
+    # 2 × 1500.00 + 99.90
+    assert "3 099,90" in html.replace("\xa0", " ")
+
+
+def test_autocomplete_finds_clients_by_cyrillic_name(manager_client, client_with_orders):
+    response = manager_client.get(
+        reverse("admin:autocomplete"),
+        {"term": "ЁЛКИН", "app_label": "crm", "model_name": "order", "field_name": "client"},
+    )
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [str(client_with_orders.pk)]
