@@ -8,3 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]
+
+# Under /api/ a failure outside any view still answers the JSON error envelope.
+handler400 = "api.errors.bad_request"
+handler500 = "api.errors.server_error"

@@ -1,0 +1,263 @@
+"""Input validation and the exact output shapes of the contract.
+
+Input serializers only check types and the single-field limits derived from the models
+(lengths, ranges, decimals); every rule that needs the database (a free e-mail, an existing
+client) is left to crm.services, which the views call.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from crm import selectors
+from crm.models import Client, Order
+from reports.models import Report
+from reports.rendering import format_date_created
+
+# BigAutoField's range: anything larger cannot be an id, so it is refused before any query.
+MAX_ID = 2**63 - 1
+# Nobody pages this far; the bound keeps OFFSET within every database's integer range.
+MAX_START_ID = 1_000_000_000
+PAGE_SIZE = 50
+MAX_SEARCH_LENGTH = 200
+MONEY_FORMAT = {"max_digits": 20, "decimal_places": 2, "coerce_to_string": True}
+
+
+class LenientDecimalField(serializers.DecimalField):
+    """A decimal that also accepts a decimal comma ("1500,50"), as typed on a Russian phone."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().replace(",", ".")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}$", "example": "17.12.2024 21:00"})
+class ContractDateTimeField(serializers.DateTimeField):
+    """A moment as the contract writes it: "17.12.2024 21:00", in the server's time zone."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%d.%m.%Y %H:%M", **kwargs)
+
+
+class LenientModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose decimals accept a decimal comma and whose optional texts accept null."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: LenientDecimalField,
+    }
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        # JSON clients may send null for an empty optional text; the models store "".
+        return {name: "" if value is None else value for name, value in values.items()}
+
+
+# ---------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------
+class ClientInputSerializer(LenientModelSerializer):
+    """The body of clients/add/ (and, partially, clients/edit/<id>/)."""
+
+    class Meta:
+        model = Client
+        fields = ["first_name", "last_name", "email", "middle_name", "mobile_phone"]
+        extra_kwargs = {
+            "middle_name": {"allow_null": True},
+            "mobile_phone": {"allow_null": True},
+            # The e-mail's case-insensitive uniqueness is crm.services' job (it answers 409).
+            "email": {"validators": []},
+        }
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    """The client object of the contract."""
+
+    class Meta:
+        model = Client
+        fields = ["id", "first_name", "last_name", "middle_name", "mobile_phone", "email"]
+        read_only_fields = fields
+
+
+class ClientListInputSerializer(serializers.Serializer):
+    """The parameters of clients/get/."""
+
+    start_id = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=MAX_START_ID,
+        help_text=_("How many clients the caller already has (an offset); pages hold 50."),
+    )
+    status = serializers.ChoiceField(
+        choices=list(selectors.CLIENT_STATUSES), required=False, allow_blank=True, default="active",
+        help_text=_("active (default), archived or all."),
+    )
+    search = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MAX_SEARCH_LENGTH,
+        help_text=_("Words found in the name (either order), e-mail or phone digits; case and ё/е do not matter."),
+    )
+    order_by = serializers.ChoiceField(
+        choices=[f"{sign}{field}" for field in selectors.CLIENT_ORDER_BY_FIELDS for sign in ("", "-")],
+        required=False, allow_blank=True, default="-id",
+        help_text=_("A field, optionally with '-' for descending; default -id."),
+    )
+
+
+class ClientListSerializer(serializers.Serializer):
+    clients = ClientSerializer(many=True)
+
+
+class ClientDetailSerializer(serializers.Serializer):
+    client = ClientSerializer()
+
+
+# ---------------------------------------------------------------------------
+# Orders
+# ---------------------------------------------------------------------------
+class OrderInputSerializer(LenientModelSerializer):
+    """The body of orders/add/."""
+
+    client = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text=_("The id of the client."))
+
+    class Meta:
+        model = Order
+        fields = ["client", "product", "quantity", "price", "description"]
+        extra_kwargs = {"description": {"allow_null": True}}
+
+
+class OrderEditSerializer(OrderInputSerializer):
+    """The body of orders/edit/<id>/: any subset of the fields; `client_id` is accepted for `client`."""
+
+    client = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text=_("The id of the new client.")
+    )
+    client_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, write_only=True, help_text=_("Same as client.")
+    )
+
+    class Meta(OrderInputSerializer.Meta):
+        fields = ["client", "client_id", "product", "quantity", "price", "description", "status"]
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        client_id = values.pop("client_id", None)
+        if client_id is not None:
+            values.setdefault("client", client_id)
+        return values
+
+
+class OrderClientSerializer(serializers.ModelSerializer):
+    """The client as an order shows it."""
+
+    full_name = serializers.CharField(read_only=True, help_text=_("First and last name."))
+
+    class Meta:
+        model = Client
+        fields = ["id", "full_name", "email", "mobile_phone"]
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """The order object of the contract."""
+
+    client = OrderClientSerializer(read_only=True)
+    price = serializers.DecimalField(read_only=True, **MONEY_FORMAT)
+    total_price = serializers.DecimalField(read_only=True, help_text=_("quantity × price"), **MONEY_FORMAT)
+    created_at = ContractDateTimeField(read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id", "client", "product", "quantity", "price", "total_price", "description", "status", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderListInputSerializer(serializers.Serializer):
+    """The parameters of orders/get/."""
+
+    start_id = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=MAX_START_ID,
+        help_text=_("How many orders the caller already has (an offset); pages hold 50."),
+    )
+    status = serializers.ChoiceField(
+        choices=list(selectors.ORDER_STATUSES), required=False, allow_blank=True, default="",
+        help_text=_("Pending, Completed or Cancelled; empty or all for every status."),
+    )
+    order_by = serializers.ChoiceField(
+        choices=[f"{sign}{field}" for field in selectors.ORDER_ORDER_BY_FIELDS for sign in ("", "-")],
+        required=False, allow_blank=True, default="-id",
+        help_text=_("A field, optionally with '-' for descending; default -id."),
+    )
+    client_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID,
+        help_text=_("Only the orders of this client."),
+    )
+    search = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MAX_SEARCH_LENGTH,
+        help_text=_("Words found in the product or description; case and ё/е do not matter."),
+    )
+
+
+class OrderListSerializer(serializers.Serializer):
+    orders = OrderSerializer(many=True)
+
+
+# ---------------------------------------------------------------------------
+# Reports
+# ---------------------------------------------------------------------------
+class ReportInputSerializer(serializers.Serializer):
+    """The body of reports/new/."""
+
+    period = serializers.ChoiceField(choices=Report.Period.choices, help_text=_("week, month or year."))
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    """The report object of the contract."""
+
+    total_orders_sum = serializers.DecimalField(read_only=True, **MONEY_FORMAT)
+    avg_order_sum = serializers.DecimalField(read_only=True, **MONEY_FORMAT)
+    date_created = serializers.SerializerMethodField(help_text=_('e.g. "17 декабря 2024 года, 21:00"'))
+
+    class Meta:
+        model = Report
+        fields = [
+            "id", "period", "new_orders_count", "new_clients_count", "total_orders_sum", "avg_order_sum",
+            "completed_orders_count", "date_created",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_date_created(self, report: Report) -> str:
+        return format_date_created(report.created_at)
+
+
+class ReportListSerializer(serializers.Serializer):
+    reports = ReportSerializer(many=True)
+
+
+# ---------------------------------------------------------------------------
+# Envelopes (for the schema and for the views' responses)
+# ---------------------------------------------------------------------------
+class SuccessIdSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    id = serializers.IntegerField()
+
+
+class SuccessSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    error = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+class ConflictSerializer(ErrorSerializer):
+    id = serializers.IntegerField(help_text=_("The id of the client that already has this e-mail."))
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()

@@ -1,0 +1,258 @@
+"""One small view per documented operation: input parsed, a service or selector called, output shaped."""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+
+from api import schema
+from api.errors import LoginLockedOut
+from api.permissions import HasModelPermission
+from api.serializers import (
+    PAGE_SIZE,
+    ClientDetailSerializer,
+    ClientInputSerializer,
+    ClientListInputSerializer,
+    ClientListSerializer,
+    OrderEditSerializer,
+    OrderInputSerializer,
+    OrderListInputSerializer,
+    OrderListSerializer,
+    OrderSerializer,
+    ReportInputSerializer,
+    ReportListSerializer,
+)
+from api.throttling import TokenRateThrottle
+from crm import selectors, services
+from reports import rendering
+from reports import selectors as report_selectors
+from reports import services as report_services
+
+
+class AlwaysJson(DefaultContentNegotiation):
+    """Answer JSON whatever the Accept header says, so no client ever gets a 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _success(obj=None) -> Response:
+    return Response({"success": True} if obj is None else {"success": True, "id": obj.pk})
+
+
+def _validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _list_params(request):
+    """List parameters: the body of a POST (the query string when the body is empty), or a GET's query."""
+    if request.method == "POST" and request.data:
+        return request.data
+    return request.query_params
+
+
+class CrmApiView(APIView):
+    """Authenticated, permission-checked, always JSON."""
+
+    permission_classes = [IsAuthenticated, HasModelPermission]
+    content_negotiation_class = AlwaysJson
+    required_permission: str = ""
+
+
+# ---------------------------------------------------------------------------
+# Tokens
+# ---------------------------------------------------------------------------
+class TokenObtainView(jwt_views.TokenObtainPairView):
+    throttle_classes = [TokenRateThrottle]
+    content_negotiation_class = AlwaysJson
+
+    @schema.token_obtain
+    def post(self, request, *args, **kwargs):
+        try:
+            response = super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            # django-axes flags the request when this user name / address is locked out.
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLockedOut()
+            raise
+        response.data = {"access": response.data["access"], "refresh": response.data["refresh"]}
+        return response
+
+
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    throttle_classes = [TokenRateThrottle]
+    content_negotiation_class = AlwaysJson
+
+    @schema.token_refresh
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------
+class ClientAddView(CrmApiView):
+    required_permission = "crm.add_client"
+
+    @schema.client_add
+    def post(self, request):
+        client = services.client_create(**_validated(ClientInputSerializer, request.data))
+        return _success(client)
+
+
+class ClientDetailView(CrmApiView):
+    required_permission = "crm.view_client"
+
+    @schema.client_get
+    def get(self, request, id):
+        client = get_object_or_404(selectors.client_list(status="all"), pk=id)
+        return Response(ClientDetailSerializer({"client": client}).data)
+
+    @schema.client_get
+    def post(self, request, id):
+        return self.get(request, id)
+
+
+class ClientListView(CrmApiView):
+    required_permission = "crm.view_client"
+
+    @schema.client_list_get
+    def get(self, request):
+        params = _validated(ClientListInputSerializer, _list_params(request))
+        start = params["start_id"]
+        clients = selectors.client_list(
+            search=params["search"], status=params["status"], order_by=params["order_by"]
+        )[start:start + PAGE_SIZE]
+        return Response(ClientListSerializer({"clients": clients}).data)
+
+    @schema.client_list_post
+    def post(self, request):
+        return self.get(request)
+
+
+class ClientEditView(CrmApiView):
+    required_permission = "crm.change_client"
+
+    @schema.client_edit
+    def post(self, request, id):
+        client = get_object_or_404(selectors.client_list(status="all"), pk=id)
+        fields = _validated(ClientInputSerializer, request.data, partial=True)
+        services.client_update(client=client, **fields)
+        return _success(client)
+
+
+class ClientDeleteView(CrmApiView):
+    required_permission = "crm.delete_client"
+
+    @schema.client_delete
+    def delete(self, request, id):
+        client = get_object_or_404(selectors.client_list(status="all"), pk=id)
+        # The contract's delete archives: the client's orders are never lost.
+        services.client_archive(client=client)
+        return _success()
+
+
+# ---------------------------------------------------------------------------
+# Orders
+# ---------------------------------------------------------------------------
+class OrderAddView(CrmApiView):
+    required_permission = "crm.add_order"
+
+    @schema.order_add
+    def post(self, request):
+        order = services.order_create(**_validated(OrderInputSerializer, request.data))
+        return _success(order)
+
+
+class OrderDetailView(CrmApiView):
+    required_permission = "crm.view_order"
+
+    @schema.order_get
+    def get(self, request, id):
+        order = get_object_or_404(selectors.order_list(), pk=id)
+        return Response(OrderSerializer(order).data)
+
+    @schema.order_get
+    def post(self, request, id):
+        return self.get(request, id)
+
+
+class OrderListView(CrmApiView):
+    required_permission = "crm.view_order"
+
+    @schema.order_list_get
+    def get(self, request):
+        params = _validated(OrderListInputSerializer, _list_params(request))
+        start = params["start_id"]
+        orders = selectors.order_list(
+            search=params["search"], status=params["status"], order_by=params["order_by"],
+            client_id=params["client_id"],
+        )[start:start + PAGE_SIZE]
+        return Response(OrderListSerializer({"orders": orders}).data)
+
+    @schema.order_list_post
+    def post(self, request):
+        return self.get(request)
+
+
+class OrderEditView(CrmApiView):
+    required_permission = "crm.change_order"
+
+    @schema.order_edit
+    def post(self, request, id):
+        order = get_object_or_404(selectors.order_list(), pk=id)
+        fields = _validated(OrderEditSerializer, request.data, partial=True)
+        services.order_update(order=order, **fields)
+        return _success(order)
+
+
+class OrderDeleteView(CrmApiView):
+    required_permission = "crm.delete_order"
+
+    @schema.order_delete
+    def delete(self, request, id):
+        order = get_object_or_404(selectors.order_list(), pk=id)
+        services.order_delete(order=order)
+        return _success()
+
+
+# ---------------------------------------------------------------------------
+# Reports
+# ---------------------------------------------------------------------------
+class ReportNewView(CrmApiView):
+    required_permission = "reports.add_report"
+
+    @schema.report_new
+    def post(self, request):
+        period = _validated(ReportInputSerializer, request.data)["period"]
+        report = report_services.report_generate(period=period, user=request.user)
+        return _success(report)
+
+
+class ReportListView(CrmApiView):
+    required_permission = "reports.view_report"
+
+    @schema.report_list
+    def get(self, request):
+        return Response(ReportListSerializer({"reports": report_selectors.report_list()}).data)
+
+    @schema.report_list
+    def post(self, request):
+        return self.get(request)
+
+
+class ReportDownloadView(CrmApiView):
+    required_permission = "reports.view_report"
+
+    @schema.report_download
+    def get(self, request, id):
+        report = get_object_or_404(report_selectors.report_list(), pk=id)
+        response = HttpResponse(rendering.report_text(report), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{rendering.report_filename(report)}"'
+        return response
