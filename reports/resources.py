@@ -26,6 +26,8 @@ class ReportResource(resources.ModelResource):
             "completed_orders_count",
         )
         export_order = fields
+        # Sums as plain "5000.00" (as the API shows them), not in the active language's number format.
+        widgets = {"total_orders_sum": {"coerce_to_string": False}, "avg_order_sum": {"coerce_to_string": False}}
 
     def get_queryset(self):
         return super().get_queryset().select_related("created_by")
