@@ -62,6 +62,13 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["status", "-id"], name="client_status_id_idx"),
             models.Index(fields=["last_name", "first_name"], name="client_name_idx"),
+            # Every sortable column, ending with the id (the tie-breaker), for sorted and deep pages.
+            models.Index(fields=["status", "first_name", "id"], name="client_status_first_idx"),
+            models.Index(fields=["status", "last_name", "id"], name="client_status_last_idx"),
+            models.Index(fields=["status", "middle_name", "id"], name="client_status_middle_idx"),
+            models.Index(fields=["status", "email", "id"], name="client_status_email_idx"),
+            models.Index(fields=["status", "mobile_phone", "id"], name="client_status_phone_idx"),
+            models.Index(fields=["status", "added_at", "id"], name="client_status_added_idx"),
         ]
 
     def __str__(self) -> str:
@@ -145,15 +152,23 @@ class Order(models.Model):
             models.CheckConstraint(condition=~models.Q(product=""), name="order_product_not_empty"),
         ]
         indexes = [
-            models.Index(fields=["created_at"], name="order_created_idx"),
             models.Index(fields=["status", "-id"], name="order_status_id_idx"),
             models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
             models.Index(fields=["client", "created_at"], name="order_client_created_idx"),
             models.Index(fields=["client", "-id"], name="order_client_id_idx"),
-            models.Index(fields=["total_price"], name="order_total_idx"),
-            models.Index(fields=["price"], name="order_price_idx"),
-            models.Index(fields=["quantity"], name="order_quantity_idx"),
-            models.Index(fields=["product"], name="order_product_idx"),
+            # Sortable columns end with the id, the tie-breaker of every ordering, so a sorted
+            # page (even a deep one) is read from the index alone.
+            models.Index(fields=["total_price", "id"], name="order_total_id_idx"),
+            models.Index(fields=["price", "id"], name="order_price_id_idx"),
+            models.Index(fields=["quantity", "id"], name="order_quantity_id_idx"),
+            models.Index(fields=["product", "id"], name="order_product_id_idx"),
+            models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
+            models.Index(fields=["status", "total_price", "id"], name="order_status_total_idx"),
+            # Covers the report queries (orders created in a window, by status, product and client).
+            models.Index(
+                fields=["created_at", "status", "client", "total_price", "product"], name="order_report_idx"
+            ),
+            # The full-text search indexes on search_text are vendor-specific: see migration 0004.
         ]
 
     def __str__(self) -> str:

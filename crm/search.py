@@ -2,10 +2,13 @@
 
 SQLite folds only ASCII case in LIKE/lower(), so we never rely on the database to fold
 case: each searchable row keeps a pre-normalised `search_text` column, and queries are
-normalised the same way in Python before a plain `contains` lookup.
+normalised the same way in Python before a `contains` lookup, answered from a trigram
+index where there is one (SearchContains, at the end).
 """
 
 import re
+
+from django.db.models.lookups import Contains
 
 _NON_DIGITS = re.compile(r"\D+")
 _PHONE_QUERY = re.compile(r"^[\d\s()+\-.]+$")
@@ -50,3 +53,46 @@ def search_terms(query: str) -> list[str]:
         if len(digits) >= MIN_PHONE_DIGITS:
             return [digits]
     return [term for term in normalize_text(query).split(" ") if term]
+
+
+# ---------------------------------------------------------------------------
+# Index-backed substring search (see migration crm/0004_search_indexes)
+# ---------------------------------------------------------------------------
+# Tables whose `search_text` has a trigram index; SQLite keeps it in an FTS5 table named
+# `<table>_search`. Trigrams cannot index a term shorter than three characters.
+SEARCH_INDEXED_TABLES = ("crm_client", "crm_order")
+MIN_INDEXED_TERM_LENGTH = 3
+
+
+def fts_phrase(term: str) -> str:
+    """An FTS5 query matching `term` literally as a substring (quotes doubled inside a phrase)."""
+    return '"{}"'.format(term.replace('"', '""'))
+
+
+class SearchContains(Contains):
+    """`contains` on a normalised `search_text` column, answered from its trigram index.
+
+    Same results as `contains`: on SQLite a term of three or more characters is looked up in the
+    FTS5 trigram table (byte-exact, as the text is already normalised); shorter terms, and other
+    databases, run the plain LIKE, which PostgreSQL serves from its pg_trgm GIN index.
+    """
+
+    lookup_name = "search_contains"
+
+    def as_sql(self, compiler, connection):
+        return Contains(self.lhs, self.rhs).as_sql(compiler, connection)
+
+    def as_sqlite(self, compiler, connection):
+        table = self.lhs.target.model._meta.db_table
+        if (
+            not isinstance(self.rhs, str)
+            or len(self.rhs) < MIN_INDEXED_TERM_LENGTH
+            or table not in SEARCH_INDEXED_TABLES
+            or self.lhs.target.name != "search_text"
+        ):
+            return self.as_sql(compiler, connection)
+        fts = connection.ops.quote_name(f"{table}_search")
+        pk_column = compiler.quote_name_unless_alias(self.lhs.alias) + "." + connection.ops.quote_name(
+            self.lhs.target.model._meta.pk.column
+        )
+        return f"{pk_column} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)", [fts_phrase(self.rhs)]
