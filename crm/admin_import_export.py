@@ -1,18 +1,83 @@
-"""Import/export settings mixed into the client and order admins."""
+"""Import/export settings mixed into the client and order admins.
 
+Usage in crm/admin.py: `class ClientAdmin(ClientImportExportMixin, unfold.admin.ModelAdmin)`.
+The export works on the list's current search and filters (django-import-export builds the queryset
+through the changelist); imports are previewed, and nothing is written while a row is invalid.
+"""
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from import_export.admin import ImportExportMixin
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
+from crm.imports import FORMATS, ImportFileError, XlsxFormat, result_counts, result_failed, result_problems
 from crm.resources import ClientResource, OrderResource
 
+MAX_PROBLEMS_IN_MESSAGE = 20
 
-class ClientImportExportMixin(ImportExportMixin):
+
+class CrmImportExportMixin(ImportExportMixin):
+    import_form_class = ImportForm
+    export_form_class = ExportForm
+    # Our own CSV/XLSX/JSON: Russian Excel's `;` and Windows-1251, safe formula escaping.
+    import_formats = FORMATS
+    export_formats = FORMATS
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        result = context.get("result")
+        if result is not None:
+            file_errors = [error.error for error in result.base_errors if isinstance(error.error, ImportFileError)]
+            if file_errors:
+                # A file-wide problem (encoding, columns) belongs next to the file field, without a traceback.
+                for error in file_errors:
+                    context["form"].add_error("import_file", str(error))
+                context["result"] = None
+            else:
+                messages.info(request, self.preview_message(result))
+        return response
+
+    @staticmethod
+    def preview_message(result) -> str:
+        message = _(
+            "Preview of %(total)s rows: %(new)s new, %(changed)s changed, %(unchanged)s unchanged, %(invalid)s invalid."
+        ) % result_counts(result)
+        if result_failed(result):
+            return message + " " + _("Nothing will be imported until every invalid row is fixed.")
+        return message + " " + _("Nothing has been written yet: confirm to import.")
+
+    def process_result(self, result, request):
+        if result_failed(result):
+            # The rows changed between preview and confirmation; the transaction was rolled back.
+            problems = result_problems(result)
+            shown = "; ".join(problems[:MAX_PROBLEMS_IN_MESSAGE])
+            if len(problems) > MAX_PROBLEMS_IN_MESSAGE:
+                shown += " …"
+            messages.error(request, _("Nothing was imported. %(problems)s") % {"problems": shown})
+            opts = self.model._meta
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_import", current_app=self.admin_site.name)
+            )
+        return super().process_result(result, request)
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        # import-export only keeps native numbers and dates for its own XLSX class; ours is a subclass.
+        if not self.has_export_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        data = self.get_data_for_export(
+            request, queryset, force_native_type=isinstance(file_format, XlsxFormat), **kwargs
+        )
+        return file_format.export_data(data)
+
+
+class ClientImportExportMixin(CrmImportExportMixin):
     resource_classes = [ClientResource]
-    import_form_class = ImportForm
-    export_form_class = ExportForm
 
 
-class OrderImportExportMixin(ImportExportMixin):
+class OrderImportExportMixin(CrmImportExportMixin):
     resource_classes = [OrderResource]
-    import_form_class = ImportForm
-    export_form_class = ExportForm

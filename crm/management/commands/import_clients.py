@@ -1,0 +1,7 @@
+from crm.imports import ImportCommand
+from crm.resources import ClientResource
+
+
+class Command(ImportCommand):
+    help = "Import clients from a CSV, XLSX or JSON file (matched on e-mail); all rows or none."
+    resource_class = ClientResource
