@@ -1,5 +1,6 @@
 """One small view per documented operation: input parsed, a service or selector called, output shaped."""
 
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import AuthenticationFailed
@@ -74,15 +75,18 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
 
     @schema.token_obtain
     def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
         try:
-            response = super().post(request, *args, **kwargs)
+            serializer.is_valid(raise_exception=True)
         except AuthenticationFailed:
             # django-axes flags the request when this user name / address is locked out.
             if getattr(request, "axes_locked_out", False):
                 raise LoginLockedOut()
             raise
-        response.data = {"access": response.data["access"], "refresh": response.data["refresh"]}
-        return response
+        # As an admin login does: django-axes forgets the failures, last_login is updated.
+        user_logged_in.send(sender=type(serializer.user), request=request, user=serializer.user)
+        tokens = serializer.validated_data
+        return Response({"access": tokens["access"], "refresh": tokens["refresh"]})
 
 
 class TokenRefreshView(jwt_views.TokenRefreshView):
