@@ -7,6 +7,7 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -72,6 +73,11 @@ RESTORE_ORDER_DIALOG = {
     "description": gettext_lazy("The order comes back under its old number, as it was when it was deleted."),
     "form_submit_text": gettext_lazy("Restore"),
 }
+
+
+admin.site.site_title = gettext_lazy("CRM")
+admin.site.site_header = gettext_lazy("Orders & Clients CRM")
+admin.site.index_title = gettext_lazy("Dashboard")
 
 
 # ---------------------------------------------------------------------------
@@ -208,11 +214,12 @@ class ClientAdmin(ClientImportExportMixin, SimpleHistoryAdmin, ModelAdmin):
             if client is None or not self.has_delete_permission(request, client):
                 raise PermissionDenied
             try:
-                self.delete_model(request, client)
+                with transaction.atomic():
+                    self.log_deletions(request, [client])
+                    self.delete_model(request, client)
             except ValidationError as error:
                 self.message_user(request, _error_text(error), messages.ERROR)
                 return HttpResponseRedirect(reverse("admin:crm_client_change", args=[client.pk]))
-            self.log_deletion(request, client, str(client))
             self.message_user(request, _("The client %(name)s was deleted.") % {"name": client}, messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:crm_client_changelist"))
         return super().delete_view(request, object_id, extra_context)
@@ -242,6 +249,13 @@ class ClientAdmin(ClientImportExportMixin, SimpleHistoryAdmin, ModelAdmin):
     @action(description=gettext_lazy("Restore selected clients"), permissions=["change"], icon="unarchive")
     def restore_selected(self, request, queryset):
         self._set_status(request, queryset, Client.Status.ACTIVE, _("Clients restored: %(count)s."))
+
+    def get_actions_detail(self, request, object_id):
+        # Offer Archive to an active client and Restore to an archived one, never both.
+        actions = super().get_actions_detail(request, object_id)
+        status = Client.objects.filter(pk=unquote(str(object_id))).values_list("status", flat=True).first()
+        hidden = "crm_client_restore" if status == Client.Status.ACTIVE else "crm_client_archive"
+        return [item for item in actions if item.action_name != hidden]
 
     def has_add_order_permission(self, request, obj=None):
         return request.user.has_perm("crm.add_order")

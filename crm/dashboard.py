@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from crm.models import Client, Order
 
@@ -244,7 +245,7 @@ def dashboard_callback(request, context):
                 for value, label, count, total in figures.by_status
             ],
             "latest_orders": {
-                "headers": [_("Order"), _("Client"), _("Product"), _("Total"), _("Status"), _("Created")],
+                "headers": [pgettext("sales order", "Order"), _("Client"), _("Product"), _("Total"), _("Status"), _("Created")],
                 "rows": [
                     [
                         _order_link(order),

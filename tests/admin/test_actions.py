@@ -259,3 +259,14 @@ def test_admin_login_works_before_the_limit(client, manager):
     response = client.post(url, {"username": "manager", "password": "secret-pass-1", "next": "/admin/"})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(manager.pk)
+
+
+def test_client_page_offers_archive_or_restore_by_status(manager_client, client_with_orders):
+    change_url = reverse("admin:crm_client_change", args=[client_with_orders.pk])
+    archive_url = reverse("admin:crm_client_archive", args=[client_with_orders.pk])
+    restore_url = reverse("admin:crm_client_restore", args=[client_with_orders.pk])
+    html = manager_client.get(change_url).content.decode()
+    assert archive_url in html and restore_url not in html
+    manager_client.post(archive_url, {"_form_submitted": "1"})
+    html = manager_client.get(change_url).content.decode()
+    assert restore_url in html and archive_url not in html
