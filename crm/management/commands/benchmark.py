@@ -1,0 +1,47 @@
+"""Measure the API, reports and admin on a large data set, served by gunicorn on loopback."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from crm import benchmark
+
+
+class Command(BaseCommand):
+    help = _(
+        "Build a synthetic data set (generate_data) in a scratch SQLite file or the given PostgreSQL database, "
+        "serve it with gunicorn (2 sync workers, production settings) on 127.0.0.1 and print the median and "
+        "p95 latency of each operation, the orders list rate under 8 concurrent connections and a worker's "
+        "peak memory."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--database-url", default=None,
+                            help=_("Benchmark this database (e.g. postgres://postgres@127.0.0.1:5432/crm_bench) "
+                                   "instead of a scratch SQLite file."))
+        parser.add_argument("--clients", type=int, default=20000)
+        parser.add_argument("--orders", type=int, default=200000)
+        parser.add_argument("--days", type=int, default=730)
+        parser.add_argument("--reuse-data", action="store_true",
+                            help=_("Keep the data set of an earlier run when it is large enough."))
+        parser.add_argument("--repeat", type=int, default=40, help=_("Timed requests per operation."))
+        parser.add_argument("--concurrent-requests", type=int, default=100,
+                            help=_("Requests per connection in the 8-connection run."))
+
+    def handle(self, *args, **options):
+        def log(message):
+            self.stderr.write(message)
+
+        try:
+            table = benchmark.run(
+                database_url=options["database_url"],
+                clients=options["clients"],
+                orders=options["orders"],
+                days=options["days"],
+                reuse=options["reuse_data"],
+                repeat=options["repeat"],
+                concurrent_requests=options["concurrent_requests"],
+                log=log,
+            )
+        except RuntimeError as error:
+            raise CommandError(str(error))
+        self.stdout.write(table)
