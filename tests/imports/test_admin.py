@@ -1,0 +1,130 @@
+"""The admin's import (preview, then confirm) and export buttons, through the Django test client."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from crm.models import Client, Order
+from tests.imports.conftest import client_rows
+
+pytestmark = pytest.mark.django_db
+
+CSV, XLSX, JSON = "0", "1", "2"  # the formats' positions in the admin's select
+
+
+def upload(client, url_name, content: bytes, name="clients.csv", fmt=CSV):
+    return client.post(
+        reverse(url_name),
+        {"resource": "0", "format": fmt, "import_file": SimpleUploadedFile(name, content)},
+    )
+
+
+def page_messages(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_import_page_renders(client, manager):
+    client.force_login(manager)
+
+    assert client.get(reverse("admin:crm_client_import")).status_code == 200
+    assert client.get(reverse("admin:crm_order_import")).status_code == 200
+
+
+def test_preview_then_confirm_imports_clients_with_history_of_the_user(client, manager):
+    client.force_login(manager)
+    with open("fixtures/sample_clients.xlsx", "rb") as sample:
+        preview = upload(client, "admin:crm_client_import", sample.read(), "sample_clients.xlsx", XLSX)
+
+    assert preview.status_code == 200
+    assert "Preview of 8 rows: 8 new, 0 changed, 0 unchanged, 0 invalid." in page_messages(preview)[0]
+    assert not Client.objects.exists()
+    confirm_form = preview.context["confirm_form"]
+
+    done = client.post(reverse("admin:crm_client_process_import"), confirm_form.initial)
+
+    assert done.status_code == 302 and done.url == reverse("admin:crm_client_changelist")
+    assert Client.objects.count() == 8
+    assert set(Client.history.values_list("history_user__username", flat=True)) == {"manager"}
+
+
+def test_preview_of_a_bad_file_lists_every_bad_row_and_offers_no_confirmation(client, manager, sample_data):
+    client.force_login(manager)
+    before = client_rows()
+    content = (
+        "E-mail клиента;Товар;Количество;Цена;Статус\r\n"
+        "ivanov@example.com;Чай;1;10;Завершён\r\n"
+        "ivanov@example.com;Кофе;1;дорого;\r\n"
+        "ghost@example.com;Сахар;1;5;\r\n"
+        "ivanov@example.com;Соль;1;5;Потерян\r\n"
+    ).encode("cp1251")
+
+    response = upload(client, "admin:crm_order_import", content, "orders.csv")
+
+    assert "confirm_form" not in response.context or response.context["confirm_form"] is None
+    invalid = {row.number: row.error_dict for row in response.context["result"].invalid_rows}
+    assert sorted(invalid) == [3, 4, 5]
+    assert "Preview of 4 rows: 1 new, 0 changed, 0 unchanged, 3 invalid." in page_messages(response)[0]
+    html = response.content.decode()
+    assert "Enter an amount such as 1500.50." in html and "No client with e-mail ghost@example.com." in html
+    assert Order.objects.count() == 4 and client_rows() == before
+
+
+def test_a_file_missing_the_key_column_is_an_error_on_the_form(client, manager):
+    client.force_login(manager)
+
+    response = upload(client, "admin:crm_client_import", "Фамилия,Имя\nИванов,Иван\n".encode())
+
+    assert "clients are matched on their e-mail" in str(response.context["form"].errors)
+    assert response.context["result"] is None
+
+
+def test_confirming_a_file_that_became_invalid_writes_nothing(client, manager, sample_data):
+    client.force_login(manager)
+    preview = upload(client, "admin:crm_order_import", "E-mail клиента,Товар,Цена\nsergey@example.com,Чай,10\n".encode())
+    confirm = preview.context["confirm_form"].initial
+    Order.objects.filter(client=sample_data["plain"]).delete()
+    Client.objects.filter(pk=sample_data["plain"].pk).delete()  # the client disappears before confirmation
+
+    done = client.post(reverse("admin:crm_order_process_import"), confirm, follow=True)
+
+    assert "Nothing was imported." in page_messages(done)[0]
+    assert not Order.objects.filter(product="Чай").exists()
+
+
+def test_viewer_cannot_import_but_can_export(client, viewer):
+    client.force_login(viewer)
+
+    assert client.get(reverse("admin:crm_client_import")).status_code == 403
+    assert client.get(reverse("admin:crm_client_export")).status_code == 200
+
+
+def test_export_respects_the_lists_search(client, manager, sample_data):
+    client.force_login(manager)
+    url = reverse("admin:crm_client_export") + "?q=федорова"
+
+    response = client.post(url, {"resource": "0", "format": CSV})
+
+    text = response.content.decode("utf-8-sig")
+    assert response["Content-Type"].startswith("text/csv")
+    assert "alena@example.com" in text and "ivanov@example.com" not in text
+
+
+def test_export_respects_the_lists_filters_and_escapes_formulae_in_xlsx(client, manager, sample_data):
+    client.force_login(manager)
+    url = reverse("admin:crm_order_export") + "?status__exact=Pending"
+
+    response = client.post(url, {"resource": "0", "format": XLSX})
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    products = [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(products) == ["'@SUM(A1)", "Мышь; беспроводная"]
+
+
+def test_export_of_orders_costs_few_queries(client, manager, sample_data, django_assert_max_num_queries):
+    client.force_login(manager)
+    with django_assert_max_num_queries(12):
+        response = client.post(reverse("admin:crm_order_export"), {"resource": "0", "format": JSON})
+    assert response.content.decode().count('"Товар"') == 4
