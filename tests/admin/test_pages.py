@@ -143,13 +143,13 @@ def thousand_orders(db):
 def test_change_lists_of_a_thousand_rows_take_few_queries(
     manager_client, thousand_orders, django_assert_max_num_queries, url_name
 ):
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(10):
         response = manager_client.get(reverse(url_name))
     assert response.status_code == 200
 
 
 def test_dashboard_takes_few_queries(manager_client, thousand_orders, django_assert_max_num_queries):
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(12):
         assert manager_client.get(reverse("admin:index")).status_code == 200
 
 

@@ -1,0 +1,66 @@
+"""The dashboard's figures: exact money, the right windows, a fixed number of queries."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crm.dashboard import CHART_DAYS, dashboard_figures
+from crm.models import Client, Order
+from tests.factories import ClientFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2025, 3, 15, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+def order_at(when, **fields):
+    order = OrderFactory(**fields)
+    Order.objects.filter(pk=order.pk).update(created_at=when)
+    return order
+
+
+def test_revenue_is_exact_and_compares_months(django_assert_num_queries):
+    for _ in range(3):
+        order_at(NOW - timedelta(days=1), price="0.10", quantity=1)
+    order_at(NOW - timedelta(days=2), price="1000.05", quantity=3)
+    order_at(NOW - timedelta(days=2), price="500.00", status=Order.Status.CANCELLED)
+    order_at(datetime(2025, 2, 10, 12, 0, tzinfo=ZoneInfo("Europe/Moscow")), price="10.01", quantity=7)
+    with django_assert_num_queries(5):
+        figures = dashboard_figures(now=NOW)
+    assert figures.revenue_this_month == Decimal("3000.45")
+    assert figures.orders_this_month == 4
+    assert figures.average_order_value == Decimal("750.11")
+    assert figures.revenue_last_month == Decimal("70.07")
+    assert figures.pending_orders == 5
+    by_status = {value: (count, total) for value, _label, count, total in figures.by_status}
+    assert by_status["Cancelled"] == (1, Decimal("500.00"))
+    assert by_status["Completed"] == (0, Decimal("0.00"))
+
+
+def test_chart_has_one_point_per_day_and_counts_orders_on_their_local_day():
+    # 23:30 in Moscow is still "yesterday" there although it is 20:30 UTC.
+    order_at(datetime(2025, 3, 14, 23, 30, tzinfo=ZoneInfo("Europe/Moscow")), price="2.00")
+    figures = dashboard_figures(now=NOW)
+    assert len(figures.per_day) == CHART_DAYS
+    assert figures.per_day[-1][0] == NOW.date()
+    days = {day: (count, revenue) for day, count, revenue in figures.per_day}
+    assert days[NOW.date() - timedelta(days=1)] == (1, Decimal("2.00"))
+
+
+def test_client_cards():
+    ClientFactory()
+    archived = ClientFactory(status=Client.Status.ARCHIVED)
+    old = ClientFactory()
+    Client.objects.filter(pk=old.pk).update(added_at=NOW - timedelta(days=40))
+    Client.objects.exclude(pk=old.pk).update(added_at=NOW - timedelta(days=3))
+    figures = dashboard_figures(now=NOW)
+    assert figures.active_clients == 2
+    assert figures.new_clients == 2
+    assert archived.pk not in [o.client_id for o in figures.latest_orders]
+
+
+def test_no_orders_no_division_by_zero():
+    figures = dashboard_figures(now=NOW)
+    assert figures.average_order_value == Decimal("0.00")
+    assert figures.revenue_change_percent is None
