@@ -118,7 +118,8 @@ def start_gunicorn(env, port: int, workers: int) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "crm.wsgi:application", f"--bind={HOST}:{port}", f"--workers={workers}",
-         "--worker-class=sync", "--timeout=120", "--log-level=warning"],
+         "--worker-class=sync", "--timeout=120", "--log-level=warning",
+         *os.environ.get("BENCH_GUNICORN_ARGS", "").split()],
         env=env, cwd=settings.BASE_DIR,
     )
     deadline = time.monotonic() + 30

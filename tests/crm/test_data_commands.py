@@ -1,0 +1,104 @@
+"""The demo set (load_demo) and the synthetic data generator (generate_data)."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from crm.models import Client, Order
+from crm.selectors import client_list, order_list
+from tests.factories import ClientFactory
+
+DEMO_FILE = "fixtures/demo.json"
+
+
+def _demo():
+    with open(DEMO_FILE, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@pytest.mark.django_db
+def test_load_demo_creates_the_whole_set_with_every_status_within_18_months():
+    demo = _demo()
+    call_command("load_demo")
+    assert Client.objects.count() == len(demo["clients"]) >= 45
+    assert Order.objects.count() == len(demo["orders"]) >= 290
+    assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)
+    assert set(Client.objects.values_list("status", flat=True)) == set(Client.Status.values)
+    now = timezone.now()
+    oldest_allowed = now - timedelta(days=548)
+    assert not Order.objects.filter(created_at__lt=oldest_allowed).exists()
+    assert not Order.objects.filter(created_at__gt=now).exists()
+    assert not Client.objects.filter(added_at__lt=oldest_allowed).exists()
+    # The dates are spread out: orders in the last week and more than a year ago.
+    assert Order.objects.filter(created_at__gte=now - timedelta(days=7)).exists()
+    assert Order.objects.filter(created_at__lt=now - timedelta(days=365)).exists()
+    # Every order comes after its client joined, and the totals are computed.
+    for order in Order.objects.select_related("client"):
+        assert order.created_at >= order.client.added_at
+        assert order.total_price == order.quantity * order.price
+
+
+@pytest.mark.django_db
+def test_demo_data_is_searchable_in_russian():
+    call_command("load_demo")
+    assert client_list(search="анатолий").exists()
+    assert order_list(search="ноутбук").exists()
+
+
+@pytest.mark.django_db
+def test_load_demo_twice_adds_nothing_the_second_time():
+    call_command("load_demo")
+    counts = (Client.objects.count(), Order.objects.count())
+    call_command("load_demo")
+    assert (Client.objects.count(), Order.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_load_demo_if_empty_does_nothing_when_a_client_exists():
+    ClientFactory()
+    call_command("load_demo", "--if-empty")
+    assert Client.objects.count() == 1
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_load_demo_if_empty_loads_into_an_empty_database():
+    call_command("load_demo", "--if-empty")
+    assert Client.objects.count() == len(_demo()["clients"])
+
+
+@pytest.mark.django_db
+def test_generate_data_creates_exactly_the_requested_rows():
+    call_command("generate_data", "--clients", "40", "--orders", "300", "--days", "30", "--seed", "3", "--no-progress")
+    assert Client.objects.count() == 40
+    assert Order.objects.count() == 300
+    assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)
+    assert Client.objects.values("email").distinct().count() == 40
+    assert not Order.objects.filter(created_at__lt=timezone.now() - timedelta(days=30, minutes=1)).exists()
+    client = Client.objects.order_by("id").first()
+    assert client.search_text  # normalize_fields() ran: the rows are searchable.
+    assert client_list(search=client.first_name.lower(), status="all").filter(pk=client.pk).exists()
+    order = Order.objects.first()
+    assert order.total_price == order.quantity * order.price
+
+
+@pytest.mark.django_db
+def test_generate_data_twice_keeps_emails_unique():
+    call_command("generate_data", "--clients", "5", "--orders", "5", "--seed", "1", "--no-progress")
+    call_command("generate_data", "--clients", "5", "--orders", "5", "--seed", "1", "--no-progress")
+    assert Client.objects.values("email").distinct().count() == 10
+
+
+def test_generated_names_agree_in_gender():
+    import random
+
+    from crm.demo_data import FEMALE_FIRST_NAMES, random_person
+
+    rng = random.Random(5)
+    for _ in range(200):
+        person = random_person(rng)
+        female = person["first_name"] in FEMALE_FIRST_NAMES
+        assert person["middle_name"].endswith("на") == female

@@ -1,0 +1,165 @@
+"""Guards on the hot paths: one query per page, search through the trigram index, cheap deep pages."""
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+
+from crm import selectors
+from crm.models import Client, Order
+from crm.search import search_terms
+from crm.services import client_update, order_delete, order_update
+from tests.factories import ClientFactory, OrderFactory
+
+SQLITE = connection.vendor == "sqlite"
+
+
+def _plain_contains(queryset, query, *fields):
+    """What search_filter meant before the index: every term `contains`-matched in one of the fields."""
+    condition = Q()
+    for term in search_terms(query):
+        term_condition = Q()
+        for field in fields:
+            term_condition |= Q(**{f"{field}__contains": term})
+        condition &= term_condition
+    return queryset.filter(condition)
+
+
+def _ids(queryset):
+    return list(queryset.values_list("id", flat=True))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"status": "Completed"}, {"order_by": "-total_price"}, {"order_by": "product"}, {"search": "ноутбук"},
+     {"search": "ip"}, {"client_id": 1}],
+)
+def test_an_order_page_is_one_query_whatever_the_filters(dataset, kwargs, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        orders = list(selectors.order_list(**kwargs)[:50])
+        for order in orders:
+            assert order.client.email  # select_related: no query per row
+    with django_assert_num_queries(1):
+        orders = list(selectors.order_list(**kwargs)[300:350])
+        for order in orders:
+            assert order.client.email
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"status": "all"}, {"search": "анатолий"}, {"order_by": "last_name"}])
+def test_a_client_page_is_one_query(dataset, kwargs, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        list(selectors.client_list(**kwargs)[:50])
+    with django_assert_num_queries(1):
+        list(selectors.client_list(**kwargs)[60:110])
+
+
+@pytest.mark.parametrize("order_by", ["-id", "id", "-total_price", "product", "status", "-created_at"])
+def test_a_deep_page_returns_the_same_rows_as_a_plain_offset(dataset, monkeypatch, order_by):
+    monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 10)
+    plain = Order.objects.order_by(*selectors._ordering(order_by, selectors.ORDER_ORDER_BY_FIELDS))
+    for status in (None, "Completed"):
+        expected = plain.filter(status=status) if status else plain
+        with CaptureQueriesContext(connection) as queries:
+            page = list(selectors.order_list(order_by=order_by, status=status)[200:250])
+        assert [order.id for order in page] == _ids(expected[200:250])
+        assert len(queries) == 1
+        # The page's ids come from a sub-select, so the join runs for these rows only.
+        assert queries[0]["sql"].count("LIMIT 50") == 1 and "IN (SELECT" in queries[0]["sql"]
+
+
+def test_deep_client_pages_match_a_plain_offset(dataset, monkeypatch):
+    monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 10)
+    expected = _ids(Client.objects.filter(status="active").order_by("-id")[30:60])
+    assert [client.id for client in selectors.client_list()[30:60]] == expected
+    # Past the end: an empty page, not an error.
+    assert list(selectors.client_list()[5000:5050]) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["ноутбук", "НОУТБУК", "ip", "а", "lenovo ideapad", "доставка курьером", "ёлка", 'a"b', "50%", "_", "2 тб",
+     "смартфон xiaomi", "zzzzzz"],
+)
+def test_order_search_gives_exactly_the_plain_contains_results(dataset, query):
+    assert _ids(selectors.order_list(search=query)) == _ids(_plain_contains(
+        Order.objects.order_by("-id"), query, "search_text"))
+    assert _ids(selectors.order_list(search=query, search_clients=True)) == _ids(_plain_contains(
+        Order.objects.order_by("-id"), query, "search_text", "client__search_text"))
+
+
+@pytest.mark.parametrize("query", ["анатолий", "Анатолий", "ан", "ов", "ивано", "example.ru", ".ru", "926", "92"])
+def test_client_search_gives_exactly_the_plain_contains_results(dataset, query):
+    assert _ids(selectors.client_list(search=query, status="all")) == _ids(_plain_contains(
+        Client.objects.order_by("-id"), query, "search_text"))
+
+
+def test_client_search_by_phone_digits_finds_any_formatting(db):
+    client = ClientFactory(mobile_phone="+7 (926) 555-12-34")
+    ClientFactory(mobile_phone="+7 (999) 000-00-00")
+    for query in ("9265551234", "+7 926 555 12 34", "89265551234", "555-12"):
+        assert _ids(selectors.client_list(search=query)) == [client.id]
+
+
+@pytest.mark.skipif(not SQLITE, reason="the FTS5 table is SQLite's search index")
+def test_sqlite_search_of_three_or_more_characters_uses_the_fts_table(db):
+    sql = str(selectors.order_list(search="ноутбук").query)
+    assert "crm_order_search" in sql and "MATCH" in sql and "LIKE" not in sql
+    sql = str(selectors.client_list(search="анатолий").query)
+    assert "crm_client_search" in sql and "MATCH" in sql
+    sql = str(selectors.order_list(search="ноутбук", search_clients=True).query)
+    assert "crm_order_search" in sql and "crm_client_search" in sql
+
+
+@pytest.mark.skipif(not SQLITE, reason="the FTS5 table is SQLite's search index")
+def test_sqlite_search_of_one_or_two_characters_falls_back_to_like(db):
+    sql = str(selectors.client_list(search="ан").query)
+    assert "MATCH" not in sql and "LIKE" in sql
+
+
+def test_search_index_follows_inserts_updates_and_deletes(db):
+    client = ClientFactory(first_name="Анатолий", last_name="Смирнов")
+    assert _ids(selectors.client_list(search="анатолий")) == [client.id]
+    client_update(client=client, first_name="Святослав")
+    assert _ids(selectors.client_list(search="анатолий")) == []
+    assert _ids(selectors.client_list(search="святослав")) == [client.id]
+
+    order = OrderFactory(client=client, product="Ноутбук Lenovo")
+    assert _ids(selectors.order_list(search="lenovo")) == [order.id]
+    order_update(order=order, product="Планшет Huawei")
+    assert _ids(selectors.order_list(search="lenovo")) == []
+    assert _ids(selectors.order_list(search="huawei")) == [order.id]
+    order_delete(order=order)
+    assert _ids(selectors.order_list(search="huawei")) == []
+
+    Order.objects.bulk_create([Order(client=client, product="Кофемашина", price=1, search_text="кофемашина")])
+    assert len(_ids(selectors.order_list(search="кофемаш"))) == 1
+
+
+@pytest.mark.skipif(SQLITE, reason="pg_trgm is PostgreSQL's search index")
+def test_postgresql_search_can_use_the_trigram_index(dataset):
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_order")
+        cursor.execute("ANALYZE crm_client")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for queryset, index in (
+            (selectors.order_list(search="кофемашина"), "crm_order_search_trgm"),
+            (selectors.client_list(search="анатолий"), "crm_client_search_trgm"),
+        ):
+            sql, params = queryset.order_by().query.sql_with_params()
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert index in plan, plan
+
+
+@pytest.mark.parametrize(
+    "path, data",
+    [("/api/orders/get/", {}), ("/api/orders/get/", {"search": "ноутбук"}),
+     ("/api/orders/get/", {"order_by": "-total_price", "start_id": 300}), ("/api/clients/get/", {}),
+     ("/api/clients/get/", {"search": "анатолий"})],
+)
+def test_api_list_pages_take_a_few_queries(dataset, superuser, client, path, data, django_assert_max_num_queries):
+    client.force_login(superuser)
+    with django_assert_max_num_queries(4):
+        response = client.post(path, data)
+    assert response.status_code == 200
+    assert len(next(iter(response.json().values()))) > 0
