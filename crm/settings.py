@@ -258,9 +258,13 @@ SPECTACULAR_SETTINGS = {
 # ---------------------------------------------------------------------------
 # Import / export
 # ---------------------------------------------------------------------------
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Formats, column names and validation live in crm/imports.py and crm/resources.py; the admin side in
+# crm/admin_import_export.py; `manage.py import_clients|import_orders|export_clients|export_orders|bench_import`.
+IMPORT_EXPORT_USE_TRANSACTIONS = True  # the resources force it anyway: a file is imported whole or not at all
+IMPORT_EXPORT_SKIP_ADMIN_LOG = env.bool("IMPORT_EXPORT_SKIP_ADMIN_LOG", default=False)
+# Honoured by our formats (crm/imports.py), which prefix = + - @ cells with an apostrophe in CSV and XLSX.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_CHUNK_SIZE = 2000  # rows fetched per query by admin exports (queryset.iterator)
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
