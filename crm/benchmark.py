@@ -57,7 +57,11 @@ def server_env(database_url: str) -> dict[str, str]:
 
 
 def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
-    result = subprocess.run([*MANAGE, *args], env=env, check=True, text=True, capture_output=capture)
+    # Without capture, the commands' own output goes to stderr: stdout carries only the table.
+    result = subprocess.run(
+        [*MANAGE, *args], env=env, check=True, text=True,
+        stdout=subprocess.PIPE if capture else sys.stderr, stderr=None if not capture else subprocess.PIPE,
+    )
     return result.stdout if capture else ""
 
 

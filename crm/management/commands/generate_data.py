@@ -2,10 +2,11 @@
 
 import bisect
 import random
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +16,45 @@ from crm import demo_data
 from crm.models import Client, Order
 
 BATCH_SIZE = 5000
+
+
+def insert_rows(objs: list) -> None:
+    """INSERT the rows with one executemany(): several times faster than bulk_create, no ids returned."""
+    model = type(objs[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
+    for field in fields:
+        if getattr(field, "auto_now", False):
+            for obj in objs:
+                setattr(obj, field.attname, timezone.now())
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    rows = [[field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields] for obj in objs]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+@contextmanager
+def sqlite_search_index_rebuilt_after(table: str):
+    """On SQLite, fill the FTS search index once at the end instead of row by row through its triggers."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND name LIKE %s",
+            [table, f"{table}_search_%"],
+        )
+        triggers = cursor.fetchall()
+        for name, _sql in triggers:
+            cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _name, sql in triggers:
+            cursor.execute(sql)
+        if triggers:
+            fts = connection.ops.quote_name(f"{table}_search")
+            cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
 
 
 class Command(BaseCommand):
@@ -65,7 +105,7 @@ class Command(BaseCommand):
 
         # Orders in time order, each by a client who had already joined; recent ones are often still pending.
         order_offsets = sorted(rng.random() * span for _ in range(orders))
-        with transaction.atomic():
+        with transaction.atomic(), sqlite_search_index_rebuilt_after(Order._meta.db_table):
             for batch_start in tqdm(
                 range(0, orders, BATCH_SIZE), desc=_("Orders"), unit_scale=BATCH_SIZE, disable=not progress
             ):
@@ -83,7 +123,7 @@ class Command(BaseCommand):
                     )
                     order.normalize_fields()
                     batch.append(order)
-                Order.objects.bulk_create(batch)
+                insert_rows(batch)
         self.stdout.write(
             self.style.SUCCESS(
                 _("Generated %(clients)d clients and %(orders)d orders.") % {"clients": clients, "orders": orders}
