@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import not_a_server_error
@@ -46,11 +48,16 @@ def fuzz_headers(db, settings):
     }
     original_rates = throttling.SimpleRateThrottle.THROTTLE_RATES
     throttling.SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    # As Django's test client does: a request must not close the test's connection (and its transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     for index in range(5):
         OrderFactory(client=ClientFactory(), quantity=index + 1, price=Decimal("10.50"))
     user = make_user("fuzzer", superuser=True)
     yield {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
     throttling.SimpleRateThrottle.THROTTLE_RATES = original_rates
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.mark.fuzz
