@@ -9,6 +9,7 @@ e-mail), then written in bulk with its history. One invalid row and nothing is w
 
 import copy
 import re
+from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -262,6 +263,8 @@ class CrmResource(resources.ModelResource):
     snapshot_fields: tuple[str, ...] = ()
     #: model fields full_clean() must not check (already resolved without a query per row)
     clean_exclude: tuple[str, ...] = ()
+    #: fields search_text is built from (Client/Order.normalize_fields)
+    search_fields: tuple[str, ...] = ()
     #: extra accepted spellings of column names: {resource field name: (alias, ...)}
     extra_aliases: dict[str, tuple[str, ...]] = {}
 
@@ -279,6 +282,7 @@ class CrmResource(resources.ModelResource):
         self.original_values = None
         self.invalid_seen = False
         self.seen_keys = {}
+        self.import_time = timezone.now()
 
     @classmethod
     def get_result_class(cls):
@@ -411,7 +415,12 @@ class CrmResource(resources.ModelResource):
         if import_validation_errors or self.original_values is None:
             return False
         instance.normalize_fields()
-        return self.snapshot(instance) == self.original_values
+        current = self.snapshot(instance)
+        # Remembered so bulk_update() writes only the changed columns (far cheaper than all of them).
+        instance.import_changed_fields = {
+            name for name, old, new in zip(self.snapshot_fields, self.original_values, current) if old != new
+        }
+        return not instance.import_changed_fields
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
@@ -434,7 +443,7 @@ class CrmResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         instance.normalize_fields()
         if instance.pk:
-            instance.updated_at = timezone.now()  # bulk_update() skips auto_now
+            instance.updated_at = self.import_time  # bulk_update() skips auto_now
 
     def import_row(self, row, instance_loader, **kwargs):
         row_result = super().import_row(row, instance_loader, **kwargs)
@@ -475,18 +484,27 @@ class CrmResource(resources.ModelResource):
         instances, self.update_instances = self.update_instances, []
         if not instances or dry_run or self.invalid_seen:
             return
-        self._write(
-            lambda: bulk_update_with_history(
-                instances,
-                self._meta.model,
-                list(self.update_fields),
-                batch_size=BATCH_SIZE,
-                default_user=self.history_user,
-                default_change_reason=self.change_reason,
-            ),
-            result,
-            raise_errors,
-        )
+        # One bulk_update() per set of changed columns: a file that only changes statuses writes only those.
+        groups = defaultdict(list)
+        for instance in instances:
+            changed = getattr(instance, "import_changed_fields", None) or self.update_fields
+            names = {"client" if name == "client_id" else name for name in changed} | {"updated_at"}
+            if names & set(self.search_fields):
+                names.add("search_text")
+            groups[tuple(sorted(names))].append(instance)
+
+        def write():
+            for names, group in groups.items():
+                bulk_update_with_history(
+                    group,
+                    self._meta.model,
+                    list(names),
+                    batch_size=BATCH_SIZE,
+                    default_user=self.history_user,
+                    default_change_reason=self.change_reason,
+                )
+
+        self._write(write, result, raise_errors)
 
     def get_bulk_update_fields(self):
         return list(self.update_fields)
@@ -517,6 +535,7 @@ class ClientResource(CrmResource):
         "updated_at", "search_text",
     )
     snapshot_fields = ("first_name", "last_name", "middle_name", "mobile_phone", "email", "status", "added_at")
+    search_fields = ("first_name", "last_name", "middle_name", "mobile_phone", "email")
     extra_aliases = {
         "email": ("email", "e-mail", "почта", "электронная почта"),
         "mobile_phone": ("phone", "телефон", "mobile"),
@@ -600,6 +619,7 @@ class OrderResource(CrmResource):
         "client", "product", "quantity", "price", "description", "status", "created_at", "updated_at", "search_text",
     )
     snapshot_fields = ("client_id", "product", "quantity", "price", "description", "status", "created_at")
+    search_fields = ("product", "description")
     clean_exclude = ("client",)  # resolved from the prefetched clients; checking it again is a query per row
     extra_aliases = {
         "client_email": ("client email", "client e-mail", "email", "e-mail"),
