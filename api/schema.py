@@ -114,10 +114,10 @@ client_add = extend_schema(
     examples=[_request_example("Клиент", {"first_name": "Иван", "last_name": "Иванов", "middle_name": "Иванович",
                                           "mobile_phone": "+79001234567", "email": "ivanov@example.com"})],
 )
-client_get = extend_schema(
-    tags=["clients"], summary="Получение одного клиента по ID", request=None,
-    responses={**_ok(ClientDetailSerializer, {"client": CLIENT}), **_errors(*BY_ID)},
-)
+_client_get = {"tags": ["clients"], "summary": "Получение одного клиента по ID", "request": None,
+               "responses": {**_ok(ClientDetailSerializer, {"client": CLIENT}), **_errors(*BY_ID)}}
+client_get = extend_schema(operation_id="clients_get", **_client_get)
+client_get_post = extend_schema(operation_id="clients_get_post", **_client_get)
 _client_list = {
     "tags": ["clients"], "summary": "Получение списка клиентов",
     "description": "Fifty clients from `start_id` (how many the caller already has). "
@@ -155,10 +155,10 @@ order_add = extend_schema(
     examples=[_request_example("Заказ", {"client": 1, "product": "Ноутбук", "quantity": 2, "price": "1500.00",
                                          "description": "Заказ ноутбука"})],
 )
-order_get = extend_schema(
-    tags=["orders"], summary="Получение одного заказа", request=None,
-    responses={**_ok(OrderSerializer, ORDER), **_errors(*BY_ID)},
-)
+_order_get = {"tags": ["orders"], "summary": "Получение одного заказа", "request": None,
+              "responses": {**_ok(OrderSerializer, ORDER), **_errors(*BY_ID)}}
+order_get = extend_schema(operation_id="orders_get", **_order_get)
+order_get_post = extend_schema(operation_id="orders_get_post", **_order_get)
 _order_list = {
     "tags": ["orders"], "summary": "Получение списка заказов",
     "description": "Fifty orders from `start_id` (how many the caller already has). "
@@ -195,10 +195,11 @@ report_new = extend_schema(
     responses={**_ok(SuccessIdSerializer, {"success": True, "id": 12}), **_errors(*WITH_BODY)},
     examples=[_request_example("Неделя", {"period": "week"})],
 )
-report_list = extend_schema(
-    tags=["reports"], summary="Получение всех отчетов", description="Newest first.", request=None,
-    responses={**_ok(ReportListSerializer, {"reports": [REPORT]}), **_errors(*AUTHENTICATED)},
-)
+_report_list = {"tags": ["reports"], "summary": "Получение всех отчетов", "description": "Newest first.",
+                "request": None,
+                "responses": {**_ok(ReportListSerializer, {"reports": [REPORT]}), **_errors(*AUTHENTICATED)}}
+report_list = extend_schema(operation_id="reports_list", **_report_list)
+report_list_post = extend_schema(operation_id="reports_list_post", **_report_list)
 report_download = extend_schema(
     tags=["reports"], operation_id="reports_download", summary="Получение отчета по ID",
     description='A text file, `Content-Disposition: attachment; filename="report_<id>.txt"`.',

@@ -118,7 +118,7 @@ class ClientDetailView(CrmApiView):
         client = get_object_or_404(selectors.client_list(status="all"), pk=id)
         return Response(ClientDetailSerializer({"client": client}).data)
 
-    @schema.client_get
+    @schema.client_get_post
     def post(self, request, id):
         return self.get(request, id)
 
@@ -182,7 +182,7 @@ class OrderDetailView(CrmApiView):
         order = get_object_or_404(selectors.order_list(), pk=id)
         return Response(OrderSerializer(order).data)
 
-    @schema.order_get
+    @schema.order_get_post
     def post(self, request, id):
         return self.get(request, id)
 
@@ -246,7 +246,7 @@ class ReportListView(CrmApiView):
     def get(self, request):
         return Response(ReportListSerializer({"reports": report_selectors.report_list()}).data)
 
-    @schema.report_list
+    @schema.report_list_post
     def post(self, request):
         return self.get(request)
 

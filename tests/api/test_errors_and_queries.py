@@ -96,6 +96,9 @@ def test_docs_page_works_offline(anonymous_api):
     assert response.status_code == 200
     assert "swagger-ui-bundle.js" in html
     assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
 
 
 # ---------------------------------------------------------------------------
