@@ -94,7 +94,7 @@ class ClientAdminForm(forms.ModelForm):
         if email:
             # The same check client_create/client_update make, shown on the e-mail field.
             try:
-                services._check_email_free(Client(pk=self.instance.pk, email=email.strip().lower()))
+                services.client_check_email_free(Client(pk=self.instance.pk, email=email.strip().lower()))
             except services.ClientEmailTaken as error:
                 self.add_error(None, error)
         return cleaned_data

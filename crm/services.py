@@ -24,7 +24,8 @@ class ClientEmailTaken(ValidationError):
         super().__init__({"email": [_("A client with this e-mail already exists.")]}, code="duplicate")
 
 
-def _check_email_free(client: Client) -> None:
+def client_check_email_free(client: Client) -> None:
+    """Raise ClientEmailTaken when another client already has this client's e-mail (any case)."""
     existing_id = (
         Client.objects.filter(email__iexact=client.email).exclude(pk=client.pk).values_list("pk", flat=True).first()
     )
@@ -35,13 +36,13 @@ def _check_email_free(client: Client) -> None:
 def _save_client(client: Client) -> Client:
     client.normalize_fields()
     client.full_clean(validate_constraints=False)
-    _check_email_free(client)
+    client_check_email_free(client)
     try:
         with transaction.atomic():
             client.save()
     except IntegrityError:
         # Another request registered the same e-mail between our check and our insert.
-        _check_email_free(client)
+        client_check_email_free(client)
         raise
     return client
 
