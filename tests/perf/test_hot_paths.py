@@ -143,7 +143,7 @@ def test_postgresql_search_can_use_the_trigram_index(dataset):
         cursor.execute("SET LOCAL enable_seqscan = off")
         for queryset, index in (
             (selectors.order_list(search="кофемашина"), "crm_order_search_trgm"),
-            (selectors.client_list(search="анатолий"), "crm_client_search_trgm"),
+            (selectors.client_list(search="анатолий", status="all"), "crm_client_search_trgm"),
         ):
             sql, params = queryset.order_by().query.sql_with_params()
             cursor.execute("EXPLAIN " + sql, params)
