@@ -153,8 +153,11 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-id"], name="order_status_id_idx"),
-            models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
-            models.Index(fields=["client", "created_at"], name="order_client_created_idx"),
+            # (group, created_at, total_price): the report and dashboard sums per status, client or
+            # product over a window read these indexes alone, already grouped.
+            models.Index(fields=["status", "created_at", "total_price"], name="order_status_created_sum_idx"),
+            models.Index(fields=["client", "created_at", "total_price"], name="order_client_created_sum_idx"),
+            models.Index(fields=["product", "created_at", "total_price"], name="order_product_created_sum_idx"),
             models.Index(fields=["client", "-id"], name="order_client_id_idx"),
             # Sortable columns end with the id, the tie-breaker of every ordering, so a sorted
             # page (even a deep one) is read from the index alone.
@@ -164,10 +167,6 @@ class Order(models.Model):
             models.Index(fields=["product", "id"], name="order_product_id_idx"),
             models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
             models.Index(fields=["status", "total_price", "id"], name="order_status_total_idx"),
-            # Covers the report queries (orders created in a window, by status, product and client).
-            models.Index(
-                fields=["created_at", "status", "client", "total_price", "product"], name="order_report_idx"
-            ),
             # The full-text search indexes on search_text are vendor-specific: see migration 0004.
         ]
 
