@@ -39,7 +39,7 @@ def test_preview_then_confirm_imports_clients_with_history_of_the_user(client, m
         preview = upload(client, "admin:crm_client_import", sample.read(), "sample_clients.xlsx", XLSX)
 
     assert preview.status_code == 200
-    assert "Preview of 8 rows: 8 new, 0 changed, 0 unchanged, 0 invalid." in page_messages(preview)[0]
+    assert "Предпросмотр, строк: 8; новых: 8, изменённых: 0, без изменений: 0, с ошибками: 0." in page_messages(preview)[0]
     assert not Client.objects.exists()
     confirm_form = preview.context["confirm_form"]
 
@@ -66,7 +66,7 @@ def test_preview_of_a_bad_file_lists_every_bad_row_and_offers_no_confirmation(cl
     assert "confirm_form" not in response.context or response.context["confirm_form"] is None
     invalid = {row.number: row.error_dict for row in response.context["result"].invalid_rows}
     assert sorted(invalid) == [3, 4, 5]
-    assert "Preview of 4 rows: 1 new, 0 changed, 0 unchanged, 3 invalid." in page_messages(response)[0]
+    assert "Предпросмотр, строк: 4; новых: 1, изменённых: 0, без изменений: 0, с ошибками: 3." in page_messages(response)[0]
     html = response.content.decode()
     assert "Enter an amount such as 1500.50." in html and "No client with e-mail ghost@example.com." in html
     assert Order.objects.count() == 4 and client_rows() == before
@@ -77,7 +77,7 @@ def test_a_file_missing_the_key_column_is_an_error_on_the_form(client, manager):
 
     response = upload(client, "admin:crm_client_import", "Фамилия,Имя\nИванов,Иван\n".encode())
 
-    assert "clients are matched on their e-mail" in str(response.context["form"].errors)
+    assert "клиенты сопоставляются по e-mail" in str(response.context["form"].errors)
     assert response.context["result"] is None
 
 
@@ -90,7 +90,7 @@ def test_confirming_a_file_that_became_invalid_writes_nothing(client, manager, s
 
     done = client.post(reverse("admin:crm_order_process_import"), confirm, follow=True)
 
-    assert "Nothing was imported." in page_messages(done)[0]
+    assert "Ничего не импортировано." in page_messages(done)[0]
     assert not Order.objects.filter(product="Чай").exists()
 
 

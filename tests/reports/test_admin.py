@@ -68,7 +68,7 @@ def test_manager_makes_a_report_with_one_button_and_is_sent_back_to_the_list(cli
     report = Report.objects.get()
     assert (report.period, report.created_by) == (period, manager)
     assert response.redirect_chain == [(reverse(CHANGELIST), 302)]
-    assert f"Report #{report.pk} is ready." in [str(message) for message in response.context["messages"]]
+    assert f"Отчёт #{report.pk} готов." in [str(message) for message in response.context["messages"]]
 
 
 def test_the_button_first_asks_for_confirmation_and_makes_nothing(client, manager):
