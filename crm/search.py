@@ -87,6 +87,7 @@ class SearchContains(Contains):
         if (
             not isinstance(self.rhs, str)
             or len(self.rhs) < MIN_INDEXED_TERM_LENGTH
+            or "\x00" in self.rhs  # FTS5 reads its query as a C string: NUL would end it early.
             or table not in SEARCH_INDEXED_TABLES
             or self.lhs.target.name != "search_text"
         ):

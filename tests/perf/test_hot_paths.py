@@ -78,7 +78,7 @@ def test_deep_client_pages_match_a_plain_offset(dataset, monkeypatch):
 @pytest.mark.parametrize(
     "query",
     ["ноутбук", "НОУТБУК", "ip", "а", "lenovo ideapad", "доставка курьером", "ёлка", 'a"b', "50%", "_", "2 тб",
-     "смартфон xiaomi", "zzzzzz"],
+     "смартфон xiaomi", "zzzzzz", "ноу\x00тбук", '"""', "NEAR(a b)", "abc*", "^ноу", "🙂🙂🙂"],
 )
 def test_order_search_gives_exactly_the_plain_contains_results(dataset, query):
     assert _ids(selectors.order_list(search=query)) == _ids(_plain_contains(
