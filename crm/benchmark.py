@@ -411,7 +411,7 @@ def format_table(results, *, rate, rss, database: str, clients: int, orders: int
         f"Machine: {machine_description()}",
         "",
         f"| {'operation':<34} | {'median ms':>9} | {'p95 ms':>8} |",
-        f"|{'-' * 36}|{'-' * 11}:|{'-' * 9}:|",
+        f"|{'-' * 36}|{'-' * 10}:|{'-' * 9}:|",
     ]
     for name, samples in results:
         if isinstance(samples, str):
