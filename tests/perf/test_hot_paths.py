@@ -81,6 +81,8 @@ def test_deep_client_pages_match_a_plain_offset(dataset, monkeypatch):
      "смартфон xiaomi", "zzzzzz", "ноу\x00тбук", '"""', "NEAR(a b)", "abc*", "^ноу", "🙂🙂🙂"],
 )
 def test_order_search_gives_exactly_the_plain_contains_results(dataset, query):
+    if "\x00" in query and not SQLITE:
+        pytest.skip("PostgreSQL text cannot hold NUL")
     assert _ids(selectors.order_list(search=query)) == _ids(_plain_contains(
         Order.objects.order_by("-id"), query, "search_text"))
     assert _ids(selectors.order_list(search=query, search_clients=True)) == _ids(_plain_contains(
@@ -140,10 +142,12 @@ def test_postgresql_search_can_use_the_trigram_index(dataset):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE crm_order")
         cursor.execute("ANALYZE crm_client")
+        # With plain scans off, only the trigram index can answer a LIKE '%term%': is it there and usable?
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
         for queryset, index in (
-            (selectors.order_list(search="кофемашина"), "crm_order_search_trgm"),
-            (selectors.client_list(search="анатолий", status="all"), "crm_client_search_trgm"),
+            (Order.objects.filter(selectors.search_filter("кофемашина", "search_text")), "crm_order_search_trgm"),
+            (Client.objects.filter(selectors.search_filter("анатолий", "search_text")), "crm_client_search_trgm"),
         ):
             sql, params = queryset.order_by().query.sql_with_params()
             cursor.execute("EXPLAIN " + sql, params)
