@@ -163,29 +163,25 @@ def order_delete(*, order: Order) -> None:
     order.delete()
 
 
-def orders_set_status(*, orders: QuerySet[Order], status: str) -> int:
-    """Give many orders one status in a few queries, recording each change in the history."""
-    if status not in Order.Status.values:
-        raise ValidationError(_("Unknown order status: %(status)s.") % {"status": status}, code="invalid")
+def _bulk_set_status(*, rows: QuerySet, model: type[Client] | type[Order], status: str) -> int:
+    """Give many rows one status in a few queries, recording each change in the history."""
+    if status not in model.Status.values:
+        raise ValidationError(_("Unknown status: %(status)s.") % {"status": status}, code="invalid")
     now = timezone.now()
-    changed = list(orders.exclude(status=status))
-    for order in changed:
-        order.status = status
-        order.updated_at = now
+    changed = list(rows.exclude(status=status))
+    for row in changed:
+        row.status = status
+        row.updated_at = now
     with transaction.atomic():
-        bulk_update_with_history(changed, Order, ["status", "updated_at"], batch_size=500)
+        bulk_update_with_history(changed, model, ["status", "updated_at"], batch_size=500)
     return len(changed)
+
+
+def orders_set_status(*, orders: QuerySet[Order], status: str) -> int:
+    """Give many orders one status (bulk actions), recording each change in the history."""
+    return _bulk_set_status(rows=orders, model=Order, status=status)
 
 
 def clients_set_status(*, clients: QuerySet[Client], status: str) -> int:
     """Archive or restore many clients at once, recording each change in the history."""
-    if status not in Client.Status.values:
-        raise ValidationError(_("Unknown client status: %(status)s.") % {"status": status}, code="invalid")
-    now = timezone.now()
-    changed = list(clients.exclude(status=status))
-    for client in changed:
-        client.status = status
-        client.updated_at = now
-    with transaction.atomic():
-        bulk_update_with_history(changed, Client, ["status", "updated_at"], batch_size=500)
-    return len(changed)
+    return _bulk_set_status(rows=clients, model=Client, status=status)
