@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Count, F, Q, Sum
+from django.db import connection
+from django.db.models import BigIntegerField, Count, DateField, F, Func, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Round, TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -57,40 +58,64 @@ class DashboardFigures:
         return change.quantize(Decimal("0.1"))
 
 
+def _local_day(field: str, start: datetime, end: datetime):
+    """The local calendar day of a datetime column, as an expression to group by.
+
+    On SQLite, Django's TruncDate calls a Python function for every row (~100 ms for the 25,000 orders
+    of a 90-day chart); when the time zone keeps one UTC offset over the window (Moscow has no DST),
+    SQLite's own date() with that offset gives the same day in C. Elsewhere TruncDate is native SQL.
+    """
+    zone = timezone.get_current_timezone()
+    if connection.vendor == "sqlite":
+        offsets = {
+            timezone.localtime(start + timedelta(days=offset), zone).utcoffset()
+            for offset in range((end - start).days + 2)
+        }
+        offsets.add(timezone.localtime(end, zone).utcoffset())
+        if len(offsets) == 1:
+            seconds = int(offsets.pop().total_seconds())
+            return Func(F(field), Value(f"{seconds:+d} seconds"), function="date", output_field=DateField())
+    return TruncDate(field, tzinfo=zone)
+
+
 def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
-    """Every figure of the dashboard in five queries, whatever the number of rows."""
+    """Every figure of the dashboard in four queries, each reading an index over a bounded window."""
     now = timezone.localtime(now or timezone.now())
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    last_month_start = (month_start - timedelta(days=1)).replace(day=1)
+    last_month_start = timezone.localtime(month_start - timedelta(days=1)).replace(day=1)
     chart_start = (now - timedelta(days=CHART_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    # Revenue counts orders that were not cancelled.
-    earning = ~Q(status=Order.Status.CANCELLED)
+    # One pass over the days that matter: the chart's and last month's (whichever reach further back).
+    window_start = min(chart_start, last_month_start)
 
     clients = Client.objects.aggregate(
         active=Count("id", filter=Q(status=Client.Status.ACTIVE)),
         new=Count("id", filter=Q(added_at__gte=now - timedelta(days=NEW_CLIENT_DAYS))),
     )
-    orders = Order.objects.aggregate(
-        pending=Count("id", filter=Q(status=Order.Status.PENDING)),
-        this_month_count=Count("id", filter=earning & Q(created_at__gte=month_start)),
-        this_month_cents=_cents_sum(earning & Q(created_at__gte=month_start)),
-        last_month_cents=_cents_sum(earning & Q(created_at__gte=last_month_start, created_at__lt=month_start)),
-    )
+    # Read from the (status, created_at, total_price) index; the pending count is one of these rows.
     status_rows = {
         row["status"]: row
         for row in Order.objects.order_by().values("status").annotate(count=Count("id"), cents=_cents_sum())
     }
+    # Revenue counts orders that were not cancelled; naming the other statuses lets the
+    # (status, created_at, ...) index serve the date range.
+    earning = [status for status in Order.Status.values if status != Order.Status.CANCELLED]
     day_rows = {
         row["day"]: row
-        for row in Order.objects.filter(earning, created_at__gte=chart_start)
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        for row in Order.objects.filter(status__in=earning, created_at__gte=window_start)
+        .annotate(day=_local_day("created_at", window_start, now))
         .order_by()
         .values("day")
         .annotate(count=Count("id"), cents=_cents_sum())
     }
     latest = list(Order.objects.select_related("client").order_by("-id")[:LATEST_ORDERS])
 
-    revenue_this_month = _money(orders["this_month_cents"])
+    # Month boundaries are local midnights, so the local days add up to the months exactly.
+    this_month = [row for day, row in day_rows.items() if day >= month_start.date()]
+    orders_this_month = sum(row["count"] for row in this_month)
+    revenue_this_month = _money(sum(row["cents"] for row in this_month))
+    revenue_last_month = _money(
+        sum(row["cents"] for day, row in day_rows.items() if last_month_start.date() <= day < month_start.date())
+    )
     first_day = chart_start.date()
     per_day = []
     for offset in range(CHART_DAYS):
@@ -100,14 +125,12 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
     return DashboardFigures(
         active_clients=clients["active"],
         new_clients=clients["new"],
-        pending_orders=orders["pending"],
+        pending_orders=status_rows.get(Order.Status.PENDING, {}).get("count", 0),
         revenue_this_month=revenue_this_month,
-        revenue_last_month=_money(orders["last_month_cents"]),
-        orders_this_month=orders["this_month_count"],
+        revenue_last_month=revenue_last_month,
+        orders_this_month=orders_this_month,
         average_order_value=(
-            (revenue_this_month / orders["this_month_count"]).quantize(CENT)
-            if orders["this_month_count"]
-            else Decimal("0.00")
+            (revenue_this_month / orders_this_month).quantize(CENT) if orders_this_month else Decimal("0.00")
         ),
         by_status=[
             (value, label, status_rows.get(value, {}).get("count", 0), _money(status_rows.get(value, {}).get("cents")))

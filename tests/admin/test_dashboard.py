@@ -26,7 +26,7 @@ def test_revenue_is_exact_and_compares_months(django_assert_num_queries):
     order_at(NOW - timedelta(days=2), price="1000.05", quantity=3)
     order_at(NOW - timedelta(days=2), price="500.00", status=Order.Status.CANCELLED)
     order_at(datetime(2025, 2, 10, 12, 0, tzinfo=ZoneInfo("Europe/Moscow")), price="10.01", quantity=7)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         figures = dashboard_figures(now=NOW)
     assert figures.revenue_this_month == Decimal("3000.45")
     assert figures.orders_this_month == 4
@@ -64,3 +64,34 @@ def test_no_orders_no_division_by_zero():
     figures = dashboard_figures(now=NOW)
     assert figures.average_order_value == Decimal("0.00")
     assert figures.revenue_change_percent is None
+
+
+def test_months_are_cut_at_local_midnight():
+    # The last minute of February in Moscow is still February, the first of March is March.
+    order_at(datetime(2025, 2, 28, 23, 59, tzinfo=ZoneInfo("Europe/Moscow")), price="1.00")
+    order_at(datetime(2025, 3, 1, 0, 0, tzinfo=ZoneInfo("Europe/Moscow")), price="2.00")
+    order_at(datetime(2025, 1, 31, 23, 59, tzinfo=ZoneInfo("Europe/Moscow")), price="4.00")  # before last month
+    order_at(datetime(2025, 2, 1, 0, 0, tzinfo=ZoneInfo("Europe/Moscow")), price="8.00")
+    figures = dashboard_figures(now=NOW)
+    assert (figures.revenue_this_month, figures.orders_this_month) == (Decimal("2.00"), 1)
+    assert figures.revenue_last_month == Decimal("9.00")
+
+
+def test_days_are_local_days_across_a_daylight_saving_change(settings):
+    # Berlin moves its clocks on 30 March 2025: the per-day grouping must follow the local calendar.
+    from django.utils import timezone
+
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime(2025, 4, 10, 12, 0, tzinfo=berlin)
+    order_at(datetime(2025, 3, 29, 23, 30, tzinfo=berlin), price="1.00")  # UTC+1
+    order_at(datetime(2025, 3, 30, 23, 30, tzinfo=berlin), price="2.00")  # UTC+2: 21:30 UTC
+    order_at(datetime(2025, 4, 1, 0, 30, tzinfo=berlin), price="4.00")
+    with timezone.override(berlin):
+        figures = dashboard_figures(now=now)
+    days = {day: revenue for day, _count, revenue in figures.per_day if revenue}
+    assert days == {
+        datetime(2025, 3, 29).date(): Decimal("1.00"),
+        datetime(2025, 3, 30).date(): Decimal("2.00"),
+        datetime(2025, 4, 1).date(): Decimal("4.00"),
+    }
+    assert (figures.revenue_this_month, figures.revenue_last_month) == (Decimal("4.00"), Decimal("3.00"))

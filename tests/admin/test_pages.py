@@ -200,3 +200,38 @@ def test_autocomplete_finds_clients_by_cyrillic_name(manager_client, client_with
     )
     assert response.status_code == 200
     assert [row["id"] for row in response.json()["results"]] == [str(client_with_orders.pk)]
+
+
+def test_client_list_aggregates_orders_per_shown_client_not_over_a_join(
+    manager_client, client_with_orders, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ClientFactory(last_name="Безпокупкин")
+    with CaptureQueriesContext(connection) as queries:
+        response = manager_client.get(reverse("admin:crm_client_changelist"))
+    assert response.status_code == 200
+    client_queries = [q["sql"] for q in queries.captured_queries if '"crm_client"' in q["sql"]]
+    # Counts and sums are correlated subqueries of the page's rows; the paginator counts clients alone.
+    assert client_queries and not any("JOIN" in sql and '"crm_order"' in sql for sql in client_queries)
+    counts = [sql for sql in client_queries if "COUNT(*)" in sql]
+    assert all('"crm_order"' not in sql for sql in counts)
+    html = response.content.decode().replace("\xa0", " ")
+    assert "3 099,90" in html and "0,00 ₽" in html
+
+
+@pytest.mark.parametrize("column", ["orders_count", "orders_total"])
+def test_client_list_sorts_by_orders_count_and_total(manager_client, client_with_orders, column):
+    buyer = ClientFactory(last_name="Щедрый")
+    for _ in range(3):
+        OrderFactory(client=buyer, price="5000.00")
+    ClientFactory(last_name="Безпокупкин")
+    url = reverse("admin:crm_client_changelist")
+    # The sort parameter counts list_display columns after the action checkbox (index 0).
+    index = ("name", "email", "mobile_phone", "status_badge", "orders_count", "orders_total").index(column) + 1
+    response = manager_client.get(url, {"o": f"-{index}"})
+    names = [client.last_name for client in response.context["cl"].result_list]
+    assert names == ["Щедрый", "Ёлкин", "Безпокупкин"]
+    response = manager_client.get(url, {"o": f"{index}"})
+    assert [client.last_name for client in response.context["cl"].result_list][0] == "Безпокупкин"
