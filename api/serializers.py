@@ -5,7 +5,11 @@ Input serializers only check types and the single-field limits derived from the 
 client) is left to crm.services, which the views call.
 """
 
+from decimal import Decimal
+
 from django.db import models
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -21,6 +25,7 @@ MAX_ID = 2**63 - 1
 MAX_START_ID = 1_000_000_000
 PAGE_SIZE = 50
 MAX_SEARCH_LENGTH = 200
+CONTRACT_DATETIME_FORMAT = "%d.%m.%Y %H:%M"
 MONEY_FORMAT = {"max_digits": 20, "decimal_places": 2, "coerce_to_string": True}
 
 
@@ -38,7 +43,7 @@ class ContractDateTimeField(serializers.DateTimeField):
     """A moment as the contract writes it: "17.12.2024 21:00", in the server's time zone."""
 
     def __init__(self, **kwargs):
-        super().__init__(format="%d.%m.%Y %H:%M", **kwargs)
+        super().__init__(format=CONTRACT_DATETIME_FORMAT, **kwargs)
 
 
 class LenientModelSerializer(serializers.ModelSerializer):
@@ -201,6 +206,56 @@ class OrderListInputSerializer(serializers.Serializer):
 
 class OrderListSerializer(serializers.Serializer):
     orders = OrderSerializer(many=True)
+
+
+# The orders list is the API's hottest path: its rows are read as tuples and shaped by plain Python
+# (about ten times cheaper than model instances through OrderSerializer). The bytes are the same as
+# OrderSerializer's; the serializers above stay the schema, and a test compares the two.
+ORDER_ROW_FIELDS = (
+    "id", "client_id", "client__first_name", "client__last_name", "client__email", "client__mobile_phone",
+    "product", "quantity", "price", "total_price", "description", "status", "created_at",
+)
+CENTS = Decimal("0.01")
+
+
+def order_rows(orders: QuerySet[Order]) -> QuerySet:
+    """The orders as tuples of ORDER_ROW_FIELDS, the input of order_data()."""
+    return orders.values_list(*ORDER_ROW_FIELDS)
+
+
+def money(value) -> str:
+    """A decimal as DecimalField(decimal_places=2, coerce_to_string=True) writes it: "1500.00"."""
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value).strip())
+    return f"{value.quantize(CENTS):f}"
+
+
+def order_data(row: tuple, tz=None) -> dict:
+    """The order object of the contract, from one row of order_rows()."""
+    (order_id, client_id, first_name, last_name, email, mobile_phone,
+     product, quantity, price, total_price, description, status, created_at) = row
+    return {
+        "id": order_id,
+        "client": {
+            "id": client_id,
+            "full_name": f"{first_name} {last_name}".strip(),
+            "email": email,
+            "mobile_phone": mobile_phone,
+        },
+        "product": product,
+        "quantity": quantity,
+        "price": money(price),
+        "total_price": money(total_price),
+        "description": description,
+        "status": status,
+        "created_at": timezone.localtime(created_at, tz).strftime(CONTRACT_DATETIME_FORMAT),
+    }
+
+
+def order_list_data(rows) -> dict:
+    """{"orders": [order, ...]} from rows of order_rows()."""
+    tz = timezone.get_current_timezone()
+    return {"orders": [order_data(row, tz) for row in rows]}
 
 
 # ---------------------------------------------------------------------------

@@ -22,10 +22,11 @@ from api.serializers import (
     OrderEditSerializer,
     OrderInputSerializer,
     OrderListInputSerializer,
-    OrderListSerializer,
-    OrderSerializer,
     ReportInputSerializer,
     ReportListSerializer,
+    order_data,
+    order_list_data,
+    order_rows,
 )
 from api.throttling import TokenRateThrottle
 from crm import selectors, services
@@ -179,8 +180,8 @@ class OrderDetailView(CrmApiView):
 
     @schema.order_get
     def get(self, request, id):
-        order = get_object_or_404(selectors.order_list(), pk=id)
-        return Response(OrderSerializer(order).data)
+        row = get_object_or_404(order_rows(selectors.order_list()), pk=id)
+        return Response(order_data(row))
 
     @schema.order_get_post
     def post(self, request, id):
@@ -197,8 +198,8 @@ class OrderListView(CrmApiView):
         orders = selectors.order_list(
             search=params["search"], status=params["status"], order_by=params["order_by"],
             client_id=params["client_id"],
-        )[start:start + PAGE_SIZE]
-        return Response(OrderListSerializer({"orders": orders}).data)
+        )
+        return Response(order_list_data(order_rows(orders)[start:start + PAGE_SIZE]))
 
     @schema.order_list_post
     def post(self, request):

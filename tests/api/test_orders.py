@@ -233,3 +233,29 @@ def test_delete_order_removes_it_from_reads(manager_api, laptop_order):
     assert_error(manager_api.delete(f"/api/orders/delete/{laptop_order.pk}/"), 404)
     # Its history keeps a copy it can be restored from in the admin.
     assert Order.history.filter(id=laptop_order.pk, history_type="-").exists()
+
+
+def test_order_output_built_by_hand_matches_the_order_serializer_byte_for_byte(manager_api):
+    """The list and single reads shape orders with plain Python for speed; OrderSerializer is the schema."""
+    from rest_framework.renderers import JSONRenderer
+
+    from api.serializers import OrderSerializer
+    from crm import selectors
+
+    plain = ClientFactory(first_name="Анна", last_name="Ёлкина", middle_name="", mobile_phone="")
+    OrderFactory(client=plain, product="Кабель «USB-C»", quantity=1, price=Decimal("0.00"), description="",
+                 status="Completed", created_at=datetime(2024, 1, 1, 0, 30, tzinfo=ZoneInfo("UTC")))
+    OrderFactory(client=plain, product="Сервер", quantity=1_000_000, price=Decimal("99999999.99"),
+                 description="Строка 1\nстрока 2 \"кавычки\" \\ \u2028", status="Cancelled",
+                 created_at=datetime(2025, 6, 30, 23, 59, 59, tzinfo=MOSCOW))
+    OrderFactory(product="Мышь", quantity=3, price=Decimal("0.10"), created_at=datetime(2024, 3, 31, 2, 15, tzinfo=ZoneInfo("Asia/Vladivostok")))
+    orders = selectors.order_list()
+
+    expected = JSONRenderer().render({"orders": OrderSerializer(orders, many=True).data})
+    response = manager_api.post("/api/orders/get/")
+
+    assert response.status_code == 200
+    assert response.content == expected
+    for order in orders:
+        single = manager_api.post(f"/api/orders/get/{order.pk}/")
+        assert single.content == JSONRenderer().render(OrderSerializer(order).data)
