@@ -69,6 +69,11 @@ def fts_phrase(term: str) -> str:
     return '"{}"'.format(term.replace('"', '""'))
 
 
+def fts_all_phrases(terms: list[str]) -> str:
+    """An FTS5 query matching rows that hold every term as a substring (one column, so AND of phrases)."""
+    return " AND ".join(fts_phrase(term) for term in terms)
+
+
 class SearchContains(Contains):
     """`contains` on a normalised `search_text` column, answered from its trigram index.
 
@@ -82,17 +87,25 @@ class SearchContains(Contains):
     def as_sql(self, compiler, connection):
         return Contains(self.lhs, self.rhs).as_sql(compiler, connection)
 
-    def as_sqlite(self, compiler, connection):
+    def fts_table(self, connection) -> str | None:
+        """The FTS5 table that answers this lookup on `connection`, or None when it runs as a plain LIKE."""
         table = self.lhs.target.model._meta.db_table
         if (
-            not isinstance(self.rhs, str)
+            connection.vendor != "sqlite"
+            or not isinstance(self.rhs, str)
             or len(self.rhs) < MIN_INDEXED_TERM_LENGTH
             or "\x00" in self.rhs  # FTS5 reads its query as a C string: NUL would end it early.
             or table not in SEARCH_INDEXED_TABLES
             or self.lhs.target.name != "search_text"
         ):
+            return None
+        return f"{table}_search"
+
+    def as_sqlite(self, compiler, connection):
+        fts_table = self.fts_table(connection)
+        if fts_table is None:
             return self.as_sql(compiler, connection)
-        fts = connection.ops.quote_name(f"{table}_search")
+        fts = connection.ops.quote_name(fts_table)
         pk_column = compiler.quote_name_unless_alias(self.lhs.alias) + "." + connection.ops.quote_name(
             self.lhs.target.model._meta.pk.column
         )

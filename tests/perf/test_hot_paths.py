@@ -167,3 +167,79 @@ def test_api_list_pages_take_a_few_queries(dataset, superuser, client, path, dat
         response = client.post(path, data)
     assert response.status_code == 200
     assert len(next(iter(response.json().values()))) > 0
+
+
+# ---------------------------------------------------------------------------
+# Id-ordered search pages come straight from the FTS5 index (SQLite); every database must give
+# exactly the rows of a plain `contains` page.
+# ---------------------------------------------------------------------------
+ORDER_PAGE_CASES = [
+    {"search": "ноутбук"}, {"search": "ноутбук", "order_by": "id"}, {"search": "ноутбук", "status": "Completed"},
+    {"search": "ноутбук", "status": "all"}, {"search": "lenovo ideapad"}, {"search": "ноутбук 15"},
+    {"search": "ip"}, {"search": "zzzzzz"}, {"search": "ноутбук", "order_by": "-total_price"},
+    {"search": "ноутбук", "search_clients": True}, {"search": "ноутбук", "client_id": "first-with-orders"},
+]
+
+
+def _plain_order_page(kwargs, start, stop):
+    orders = Order.objects.order_by(*selectors._ordering(kwargs.get("order_by"), selectors.ORDER_ORDER_BY_FIELDS))
+    if kwargs.get("status") not in (None, "all"):
+        orders = orders.filter(status=kwargs["status"])
+    if kwargs.get("client_id") is not None:
+        orders = orders.filter(client_id=kwargs["client_id"])
+    fields = ("search_text", "client__search_text") if kwargs.get("search_clients") else ("search_text",)
+    return _ids(_plain_contains(orders, kwargs["search"], *fields)[start:stop])
+
+
+@pytest.mark.parametrize("kwargs", ORDER_PAGE_CASES)
+def test_order_search_pages_are_the_plain_contains_pages(dataset, kwargs, django_assert_num_queries):
+    if kwargs.get("client_id") == "first-with-orders":
+        kwargs = {**kwargs, "client_id": Order.objects.filter(search_text__contains="ноутбук").first().client_id}
+    total = len(_plain_order_page(kwargs, 0, None))
+    for start, stop in ((0, 50), (0, 1), (3, 13), (20, 70), (total - 2, total + 48), (total, total + 50)):
+        start = max(start, 0)
+        with django_assert_num_queries(1):
+            page = [order.id for order in selectors.order_list(**kwargs)[start:stop]]
+        assert page == _plain_order_page(kwargs, start, stop), (start, stop)
+    # The API reads rows as tuples (values_list): the same page.
+    rows = selectors.order_list(**kwargs).values_list("id", "client__email")[0:50]
+    assert [row[0] for row in rows] == _plain_order_page(kwargs, 0, 50)
+
+
+@pytest.mark.parametrize("kwargs", [{"search": "анатолий"}, {"search": "ова", "status": "all"},
+                                    {"search": "example.ru", "order_by": "id"}, {"search": "ова ан"}])
+def test_client_search_pages_are_the_plain_contains_pages(dataset, kwargs):
+    status = kwargs.get("status", "active")
+    plain = Client.objects.order_by(*selectors._ordering(kwargs.get("order_by"), selectors.CLIENT_ORDER_BY_FIELDS))
+    plain = plain if status == "all" else plain.filter(status=status)
+    plain = _plain_contains(plain, kwargs["search"], "search_text")
+    for start, stop in ((0, 50), (5, 15), (40, 90)):
+        assert _ids(selectors.client_list(**kwargs)[start:stop]) == _ids(plain[start:stop])
+
+
+@pytest.mark.skipif(not SQLITE, reason="the FTS5 table is SQLite's search index")
+def test_sqlite_id_ordered_search_page_asks_the_index_for_the_page_only(dataset):
+    """A common word matches thousands of orders: the index hands over only the page's ids, in order."""
+    sql = str(selectors.order_list(search="ноутбук")[100:150].query)
+    assert 'ORDER BY "crm_order_search".rowid DESC LIMIT 50 OFFSET 100' in sql
+    sql = str(selectors.order_list(search="ноутбук", status="Completed", order_by="id")[0:50].query)
+    assert 'ORDER BY "crm_order_search".rowid ASC LIMIT 50 OFFSET 0' in sql and '"status" = ' in sql
+    sql = str(selectors.client_list(search="анатолий")[0:50].query)
+    assert 'ORDER BY "crm_client_search".rowid DESC LIMIT 50' in sql
+    # Other orders, and conditions on the client's columns, keep the plain index filter.
+    for queryset in (selectors.order_list(search="ноутбук", order_by="-total_price"),
+                     selectors.order_list(search="ноутбук", search_clients=True),
+                     selectors.order_list(search="ип")):
+        sql = str(queryset[0:50].query)
+        assert ".rowid DESC LIMIT" not in sql and "LIMIT 50" in sql
+
+
+def test_a_deep_page_of_rows_read_as_tuples_finds_its_ids_without_the_join(dataset, monkeypatch):
+    """values_list("client__email") joins crm_client; the sub-select that steps over the deep rows must not."""
+    monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 10)
+    rows = selectors.order_list(status="Completed").values_list("id", "client__email")[100:150]
+    sql = str(rows.query)
+    subquery = sql[sql.index("IN (SELECT"):]
+    assert "crm_client" not in subquery.split(")")[0] and "LIMIT 50 OFFSET 100" in subquery
+    expected = Order.objects.filter(status="Completed").order_by("-id").values_list("id", "client__email")[100:150]
+    assert list(rows) == list(expected)
