@@ -11,7 +11,7 @@ class Command(BaseCommand):
         "Build a synthetic data set (generate_data) in a scratch SQLite file or the given PostgreSQL database, "
         "serve it with gunicorn (2 sync workers, production settings) on 127.0.0.1 and print the median and "
         "p95 latency of each operation, the orders list rate under 8 concurrent connections and a worker's "
-        "peak memory."
+        "peak memory, as a Markdown table with each target and pass or fail."
     )
 
     def add_arguments(self, parser):
@@ -26,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=40, help=_("Timed requests per operation."))
         parser.add_argument("--concurrent-requests", type=int, default=100,
                             help=_("Requests per connection in the 8-connection run."))
+        parser.add_argument("--json", dest="json_path", default=None,
+                            help=_("Also write the figures to this JSON file (e.g. the SQLite run, as a baseline)."))
+        parser.add_argument("--baseline", dest="baseline_path", default=None,
+                            help=_("A JSON file of an earlier run (--json): adds each operation's ratio to it "
+                                   "(PostgreSQL against SQLite: within 1.5 times)."))
 
     def handle(self, *args, **options):
         def log(message):
@@ -41,6 +46,8 @@ class Command(BaseCommand):
                 repeat=options["repeat"],
                 concurrent_requests=options["concurrent_requests"],
                 log=log,
+                json_path=options["json_path"],
+                baseline_path=options["baseline_path"],
             )
         except RuntimeError as error:
             raise CommandError(str(error))
