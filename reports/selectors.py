@@ -3,7 +3,8 @@
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import BigIntegerField, Count, F, QuerySet, Sum, Value
+from django.db import connection
+from django.db.models import BigIntegerField, Count, DecimalField, ExpressionWrapper, F, Func, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Round
 
 from crm.models import Client, Order
@@ -11,6 +12,12 @@ from reports.models import Report
 
 TOP_SIZE = 5
 CENT = Decimal("0.01")
+MONEY_SUM = DecimalField(max_digits=30, decimal_places=2)
+# SQLite groups a window's orders by client by sorting them (~1.5 µs an order), unless it walks the
+# whole (client, created_at, total_price) index in client order (~15 ms per 200,000 orders, plus the
+# window's rows). On the 200,000-order benchmark the walk wins from some 30,000 orders in the window
+# (the yearly report: ~80 ms instead of ~150 ms); below, the sort does (a week: 3 ms instead of 16 ms).
+CLIENT_INDEX_WALK_FROM = 30_000
 
 
 def report_list() -> QuerySet[Report]:
@@ -19,10 +26,24 @@ def report_list() -> QuerySet[Report]:
 
 
 def _cents_sum():
-    # SQLite keeps decimals as REAL, so summing them drifts (0.10 × 3 ≠ 0.30); round each
-    # order's total to whole cents first and add integers, which is exact on every database.
-    cents = Cast(Round(F("total_price") * Value(100)), output_field=BigIntegerField())
-    return Coalesce(Sum(cents), Value(0), output_field=BigIntegerField())
+    """The sum of the orders' totals in whole cents, exact on every database."""
+    if connection.vendor == "sqlite":
+        # SQLite keeps decimals as REAL, so summing them drifts (0.10 × 3 ≠ 0.30); round each
+        # order's total to whole cents first and add integers.
+        cents = Cast(Round(F("total_price") * Value(100)), output_field=BigIntegerField())
+        return Coalesce(Sum(cents), Value(0), output_field=BigIntegerField())
+    # Real decimals add exactly, and PostgreSQL sums them 2-4× faster than it converts each row to cents.
+    total = Coalesce(Sum("total_price"), Value(Decimal("0.00")), output_field=MONEY_SUM)
+    return ExpressionWrapper(total * Value(100), output_field=MONEY_SUM)
+
+
+class _Unindexed(Func):
+    """A column as is; on SQLite written `+column`, which keeps the planner off that column's indexes."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
 
 
 def _money(cents: int | Decimal | None) -> Decimal:
@@ -30,12 +51,14 @@ def _money(cents: int | Decimal | None) -> Decimal:
 
 
 def report_figures(*, start: datetime, end: datetime) -> dict:
-    """The figures of a report over orders created and clients added in [start, end), in four queries."""
-    orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
+    """The figures of a report over orders created and clients added in [start, end): five queries."""
+    orders = Order.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
 
+    # Each GROUP BY below reads its (group, created_at, total_price) index in group order. COUNT(*),
+    # not COUNT(id), lets PostgreSQL answer from that index alone (the id is not in it). A single row
+    # of conditional aggregates (Count/Sum with filter=) instead of this GROUP BY was twice as slow on SQLite.
     by_status = {
-        row["status"]: row
-        for row in orders.order_by().values("status").annotate(count=Count("id"), cents=_cents_sum())
+        row["status"]: row for row in orders.values("status").annotate(count=Count("*"), cents=_cents_sum())
     }
     status_breakdown = []
     total_count = 0
@@ -50,36 +73,49 @@ def report_figures(*, start: datetime, end: datetime) -> dict:
 
     top_products = [
         {"product": row["product"], "count": row["count"], "sum": str(_money(row["cents"]))}
-        for row in orders.order_by()
-        .values("product")
-        .annotate(count=Count("id"), cents=_cents_sum())
+        for row in orders.values("product")
+        .annotate(count=Count("*"), cents=_cents_sum())
         .order_by("-cents", "-count", "product")[:TOP_SIZE]
     ]
 
-    top_clients = [
-        {
-            "client_id": row["client_id"],
-            "name": " ".join(
-                part for part in (row["client__last_name"], row["client__first_name"], row["client__middle_name"]) if part
-            ),
-            "count": row["count"],
-            "sum": str(_money(row["cents"])),
-        }
-        for row in orders.order_by()
-        .values("client_id", "client__last_name", "client__first_name", "client__middle_name")
-        .annotate(count=Count("id"), cents=_cents_sum())
-        .order_by("-cents", "-count", "client_id")[:TOP_SIZE]
-    ]
-
-    total = _money(total_cents)
-    average = (total / total_count).quantize(CENT, rounding=ROUND_HALF_UP) if total_count else Decimal("0.00")
     return {
         "new_orders_count": total_count,
         "new_clients_count": new_clients_count,
-        "total_orders_sum": total,
-        "avg_order_sum": average,
+        "total_orders_sum": _money(total_cents),
+        "avg_order_sum": _average(total_cents, total_count),
         "completed_orders_count": by_status.get(Order.Status.COMPLETED, {"count": 0})["count"],
         "status_breakdown": status_breakdown,
         "top_products": top_products,
-        "top_clients": top_clients,
+        "top_clients": _top_clients(start=start, end=end, window_count=total_count),
     }
+
+
+def _average(total_cents: int, count: int) -> Decimal:
+    if not count:
+        return Decimal("0.00")
+    return (_money(total_cents) / count).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _top_clients(*, start: datetime, end: datetime, window_count: int) -> list[dict]:
+    """The five clients with the largest sums in [start, end): grouped by id alone, then their names."""
+    window = Order.objects.filter(created_at__gte=start, created_at__lt=end)
+    if window_count > CLIENT_INDEX_WALK_FROM:
+        unindexed = Order.objects.alias(created=_Unindexed(F("created_at")))
+        window = unindexed.filter(created__gte=start, created__lt=end)
+    rows = list(
+        window.order_by()
+        .values("client_id")
+        .annotate(count=Count("*"), cents=_cents_sum())
+        .order_by("-cents", "-count", "client_id")[:TOP_SIZE]
+    )
+    names = Client.objects.only("last_name", "first_name", "middle_name")
+    clients = names.in_bulk([row["client_id"] for row in rows])
+    return [
+        {
+            "client_id": row["client_id"],
+            "name": clients[row["client_id"]].full_name_reversed,
+            "count": row["count"],
+            "sum": str(_money(row["cents"])),
+        }
+        for row in rows
+    ]
