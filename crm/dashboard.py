@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BigIntegerField, Count, DateField, F, Func, Q, Sum, Value
+from django.db.models import BigIntegerField, Count, DateField, DecimalField, F, Func, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Round, TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -24,10 +24,15 @@ CENT = Decimal("0.01")
 
 # SQLite keeps decimals as REAL: sum whole cents as integers so money adds up exactly everywhere.
 ORDER_CENTS = Cast(Round(F("total_price") * 100), BigIntegerField())
+MONEY_SUM = DecimalField(max_digits=20, decimal_places=2)
 
 
-def _cents_sum(condition: Q | None = None) -> Coalesce:
-    return Coalesce(Sum(ORDER_CENTS, filter=condition), 0)
+def _cents_sum(condition: Q | None = None):
+    """The sum of the orders' totals in cents, exact on every database."""
+    if connection.vendor == "sqlite":
+        return Coalesce(Sum(ORDER_CENTS, filter=condition), 0)
+    # PostgreSQL's numeric already sums exactly, straight from the (..., total_price) indexes.
+    return Coalesce(Sum("total_price", filter=condition), Value(0), output_field=MONEY_SUM) * 100
 
 
 def _money(cents: int | None) -> Decimal:
