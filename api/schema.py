@@ -3,6 +3,7 @@
 Kept apart from views.py so each view stays a few lines; every view method wears one of these.
 """
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
@@ -24,6 +25,12 @@ from api.serializers import (
     SuccessSerializer,
     TokenPairSerializer,
 )
+
+class JWTScheme(SimpleJWTScheme):
+    """The bearer-token security scheme for api.authentication.JWTAuthentication, as for simplejwt's."""
+
+    target_class = "api.authentication.JWTAuthentication"
+
 
 ERROR_DESCRIPTIONS = {
     400: "Bad input: `errors` names each wrong field.",

@@ -1,5 +1,7 @@
 """One small view per documented operation: input parsed, a service or selector called, output shaped."""
 
+import functools
+
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -57,6 +59,20 @@ def _list_params(request):
     if request.method == "POST" and request.data:
         return request.data
     return request.query_params
+
+
+@functools.cache
+def _list_defaults(serializer_class) -> dict:
+    return _validated(serializer_class, {})
+
+
+def _list_input(serializer_class, request) -> dict:
+    """The validated list parameters; a request without any (the mobile app's first page) gets the
+    defaults without building a serializer."""
+    params = _list_params(request)
+    if not params:
+        return dict(_list_defaults(serializer_class))
+    return _validated(serializer_class, params)
 
 
 class CrmApiView(APIView):
@@ -129,7 +145,7 @@ class ClientListView(CrmApiView):
 
     @schema.client_list_get
     def get(self, request):
-        params = _validated(ClientListInputSerializer, _list_params(request))
+        params = _list_input(ClientListInputSerializer, request)
         start = params["start_id"]
         clients = selectors.client_list(
             search=params["search"], status=params["status"], order_by=params["order_by"]
@@ -193,7 +209,7 @@ class OrderListView(CrmApiView):
 
     @schema.order_list_get
     def get(self, request):
-        params = _validated(OrderListInputSerializer, _list_params(request))
+        params = _list_input(OrderListInputSerializer, request)
         start = params["start_id"]
         orders = selectors.order_list(
             search=params["search"], status=params["status"], order_by=params["order_by"],

@@ -100,6 +100,27 @@ def test_refresh_token_is_not_an_access_token(manager):
     assert_error(client.get("/api/clients/get/"), 401)
 
 
+def test_access_token_stops_working_when_the_user_is_deactivated(manager, manager_api):
+    assert manager_api.get("/api/clients/get/").status_code == 200
+    manager.is_active = False
+    manager.save()
+
+    body = assert_error(manager_api.get("/api/clients/get/"), 401)
+    assert body["error"] == "Пользователь неактивен"
+
+
+def test_access_token_of_a_deleted_user_is_401(manager, manager_api):
+    manager.delete()
+
+    assert_error(manager_api.get("/api/orders/get/"), 401)
+
+
+def test_access_token_user_lookup_is_one_query(manager_api, django_assert_num_queries):
+    """The token's user is read with one query; the list and the permissions (two) add the rest."""
+    with django_assert_num_queries(4):
+        assert manager_api.get("/api/orders/get/").status_code == 200
+
+
 @pytest.mark.parametrize("header", ["Bearer", "Bearer not-a-token", "Basic dXNlcjpwYXNz", "Bearer a b"])
 def test_malformed_authorization_header_is_401(manager, header):
     client = APIClient()
