@@ -17,15 +17,14 @@ from api.errors import LoginLockedOut
 from api.permissions import HasModelPermission
 from api.serializers import (
     PAGE_SIZE,
-    ClientDetailSerializer,
     ClientInputSerializer,
     ClientListInputSerializer,
-    ClientListSerializer,
     OrderEditSerializer,
     OrderInputSerializer,
     OrderListInputSerializer,
     ReportInputSerializer,
     ReportListSerializer,
+    client_rows,
     order_data,
     order_list_data,
     order_rows,
@@ -132,8 +131,8 @@ class ClientDetailView(CrmApiView):
 
     @schema.client_get
     def get(self, request, id):
-        client = get_object_or_404(selectors.client_list(status="all"), pk=id)
-        return Response(ClientDetailSerializer({"client": client}).data)
+        client = get_object_or_404(client_rows(selectors.client_list(status="all")), pk=id)
+        return Response({"client": client})
 
     @schema.client_get_post
     def post(self, request, id):
@@ -147,10 +146,8 @@ class ClientListView(CrmApiView):
     def get(self, request):
         params = _list_input(ClientListInputSerializer, request)
         start = params["start_id"]
-        clients = selectors.client_list(
-            search=params["search"], status=params["status"], order_by=params["order_by"]
-        )[start:start + PAGE_SIZE]
-        return Response(ClientListSerializer({"clients": clients}).data)
+        clients = selectors.client_list(search=params["search"], status=params["status"], order_by=params["order_by"])
+        return Response({"clients": list(client_rows(clients)[start:start + PAGE_SIZE])})
 
     @schema.client_list_post
     def post(self, request):

@@ -309,3 +309,24 @@ def test_an_order_can_be_taken_for_an_archived_client(manager_api):
     response = manager_api.post("/api/orders/add/", {"client": client.pk, "product": "Ноутбук", "price": "1"})
 
     assert response.status_code == 200
+
+
+def test_client_output_built_by_hand_matches_the_client_serializer_byte_for_byte(manager_api):
+    """The list and single reads shape clients with plain Python for speed; ClientSerializer is the schema."""
+    from rest_framework.renderers import JSONRenderer
+
+    from api.serializers import ClientSerializer
+    from crm import selectors
+
+    ClientFactory(first_name="Анна", last_name="Ёлкина", middle_name="", mobile_phone="", email="anna@example.com")
+    ClientFactory(first_name="O'Brien \"Q\"", last_name="Smith\\\u2028", middle_name="Jr.",
+                  mobile_phone="+7 (900) 123-45-67", email="obrien@example.com")
+    clients = selectors.client_list()
+
+    response = manager_api.post("/api/clients/get/")
+
+    assert response.status_code == 200
+    assert response.content == JSONRenderer().render({"clients": ClientSerializer(clients, many=True).data})
+    for client in clients:
+        single = manager_api.post(f"/api/clients/get/{client.pk}/")
+        assert single.content == JSONRenderer().render({"client": ClientSerializer(client).data})

@@ -248,7 +248,8 @@ def test_order_output_built_by_hand_matches_the_order_serializer_byte_for_byte(m
     OrderFactory(client=plain, product="Сервер", quantity=1_000_000, price=Decimal("99999999.99"),
                  description="Строка 1\nстрока 2 \"кавычки\" \\ \u2028", status="Cancelled",
                  created_at=datetime(2025, 6, 30, 23, 59, 59, tzinfo=MOSCOW))
-    OrderFactory(product="Мышь", quantity=3, price=Decimal("0.10"), created_at=datetime(2024, 3, 31, 2, 15, tzinfo=ZoneInfo("Asia/Vladivostok")))
+    OrderFactory(product="Мышь", quantity=3, price=Decimal("0.10"),
+                 created_at=datetime(2024, 3, 31, 2, 15, tzinfo=ZoneInfo("Asia/Vladivostok")))
     orders = selectors.order_list()
 
     expected = JSONRenderer().render({"orders": OrderSerializer(orders, many=True).data})
