@@ -8,8 +8,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, DecimalField, Exists, IntegerField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -34,7 +33,7 @@ from crm import services
 from crm.admin_filters import HasOrdersFilter, TotalRangeFilter
 from crm.admin_import_export import ClientImportExportMixin, OrderImportExportMixin
 from crm.models import Client, Order
-from crm.selectors import client_list, search_filter
+from crm.selectors import client_list_with_totals, search_filter
 
 STATUS_LABELS = {
     Order.Status.PENDING.label: "warning",
@@ -112,20 +111,6 @@ admin.site.index_title = gettext_lazy("Dashboard")
 # ---------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------
-def _client_orders(**aggregate):
-    orders = Order.objects.filter(client=OuterRef("pk")).order_by().values("client")
-    return orders.annotate(**aggregate).values(*aggregate)
-
-
-def _client_orders_count():
-    return Coalesce(Subquery(_client_orders(value=Count("pk")), output_field=IntegerField()), Value(0))
-
-
-def _client_orders_total():
-    money = DecimalField(max_digits=18, decimal_places=2)
-    return Coalesce(Subquery(_client_orders(value=Sum("total_price")), output_field=money), Value(0), output_field=money)
-
-
 class ClientAdminForm(forms.ModelForm):
     class Meta:
         model = Client
@@ -210,7 +195,7 @@ class ClientAdmin(FastChangeListMixin, ClientImportExportMixin, SimpleHistoryAdm
     def get_queryset(self, request):
         # Correlated subqueries (served by the (client, ...) order indexes) aggregate the orders of the
         # 50 clients shown only; a GROUP BY over the join would aggregate every order before the LIMIT.
-        return client_list(status="all").annotate(orders_count=_client_orders_count(), orders_total=_client_orders_total())
+        return client_list_with_totals(status="all")
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
