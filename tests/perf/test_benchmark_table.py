@@ -66,3 +66,13 @@ def test_rate_with_failed_requests_fails_and_says_why():
     table = benchmark.format_table(summary, database="SQLite", clients=1, orders=1, repeat=5)
     row = _row(table, "orders list, 8 concurrent")
     assert "10 failed: RuntimeError: HTTP 503" in row and row.endswith("| **FAIL** |")
+
+
+def test_memory_target_is_judged_on_the_workers_private_memory_when_known():
+    table = benchmark.format_table(_summary(worker_peak_rss_mb=240.0, worker_peak_private_mb=90.0),
+                                   database="SQLite 3.40.1", clients=20000, orders=200000, repeat=40)
+    assert _row(table, "peak private memory").endswith("| 90 MB |  | < 200 MB | pass |")
+    assert _row(table, "peak RSS of a worker, incl.").endswith("| — |")
+    failing = benchmark.format_table(_summary(worker_peak_private_mb=250.0),
+                                     database="SQLite 3.40.1", clients=20000, orders=200000, repeat=40)
+    assert _row(failing, "peak private memory").endswith("| **FAIL** |")
