@@ -125,6 +125,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 # ---------------------------------------------------------------------------
+# Cache: API rate limits live here. The default is per process; with several gunicorn
+# workers set CACHE_URL=redis://127.0.0.1:6379/1 so the limits are shared.
+# ---------------------------------------------------------------------------
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# ---------------------------------------------------------------------------
 # Authentication and login protection
 # ---------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

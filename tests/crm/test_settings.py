@@ -87,3 +87,15 @@ def test_check_deploy_is_clean_in_production_mode():
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cache_defaults_to_per_process_memory_and_takes_a_redis_url():
+    code = ("import django, json; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps(s.CACHES['default']))")
+    import json
+
+    default = run_settings({"DJANGO_SECRET_KEY": "x" * 50}, code)
+    assert json.loads(default.stdout.strip().splitlines()[-1])["BACKEND"].endswith("LocMemCache")
+    redis = run_settings({"DJANGO_SECRET_KEY": "x" * 50, "CACHE_URL": "redis://127.0.0.1:6379/1"}, code)
+    assert json.loads(redis.stdout.strip().splitlines()[-1]) == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}
