@@ -164,6 +164,13 @@ def server_error(request, *args, **kwargs):
     )
 
 
+def page_not_found(request, exception, *args, **kwargs):
+    """handler404: JSON under /api/ (also for paths no URL pattern can match), Django's page elsewhere."""
+    return _json_or_default(
+        request, 404, _("There is no API endpoint at this address."), defaults.page_not_found, exception
+    )
+
+
 def bad_request(request, exception, *args, **kwargs):
     """handler400 (e.g. a bad Host header): JSON under /api/, Django's page elsewhere."""
     return _json_or_default(request, 400, _("The request could not be read."), defaults.bad_request, exception)

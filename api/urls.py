@@ -25,5 +25,6 @@ urlpatterns = [
     path("reports/get/<int:id>/", views.ReportDownloadView.as_view(), name="report_download"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    re_path(r"^.*$", errors.not_found),
+    # [\s\S] rather than ".": a path with a newline in it is still an unknown API path.
+    re_path(r"^[\s\S]*$", errors.not_found),
 ]

@@ -11,4 +11,5 @@ urlpatterns = [
 
 # Under /api/ a failure outside any view still answers the JSON error envelope.
 handler400 = "api.errors.bad_request"
+handler404 = "api.errors.page_not_found"
 handler500 = "api.errors.server_error"

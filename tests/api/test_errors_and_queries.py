@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("path", ["/api/", "/api/nothing/", "/api/clients/", "/api/clients/add",
-                                  "/api/clients/get/1/extra/", "/api/orders/list/", "/api/ünïcode/"])
+                                  "/api/clients/get/1/extra/", "/api/orders/list/", "/api/ünïcode/",
+                                  "/api/orders/edit/%0A%C2%A8/", "/api/%0A", "/api/clients/get/1%0A/"])
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "PUT"])
 def test_unknown_api_path_is_a_json_404(manager_api, path, method):
     assert_error(manager_api.request(method, path), 404)
@@ -26,6 +27,13 @@ def test_unknown_api_path_is_a_json_404_for_anonymous_too():
     response = DjangoClient().post("/api/clients/add", {"first_name": "x"})
 
     assert_error(response, 404)
+
+
+def test_html_404_stays_outside_the_api():
+    response = DjangoClient().get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")
 
 
 def test_unexpected_error_in_a_view_is_a_json_envelope_not_an_html_page(manager_api, monkeypatch):
