@@ -78,6 +78,20 @@ def nobody_api(nobody):
     return Api(nobody)
 
 
+def database_snapshot():
+    """Everything a bad request must leave exactly as it was."""
+    from crm.models import Client, Order
+    from reports.models import Report
+
+    return (
+        list(Client.objects.order_by("pk").values()),
+        list(Order.objects.order_by("pk").values()),
+        list(Report.objects.values_list("pk", flat=True)),
+        Client.history.count(),
+        Order.history.count(),
+    )
+
+
 def assert_error(response, status: int, *fields: str) -> dict:
     """The response is the contract's error envelope with this status (and these field errors)."""
     assert response.status_code == status, (response.status_code, response.content[:500])

@@ -4,9 +4,7 @@ import json
 
 import pytest
 
-from crm.models import Client, Order
-from reports.models import Report
-from tests.api.conftest import assert_error
+from tests.api.conftest import assert_error, database_snapshot
 from tests.factories import ClientFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,16 +19,6 @@ ORDER = {"product": "Ноутбук", "price": "1500.00"}
 def existing(db):
     client = ClientFactory(email="taken@example.com")
     return {"client": client, "order": OrderFactory(client=client)}
-
-
-def _snapshot():
-    return (
-        list(Client.objects.order_by("pk").values()),
-        list(Order.objects.order_by("pk").values()),
-        list(Report.objects.values_list("pk", flat=True)),
-        Client.history.count(),
-        Order.history.count(),
-    )
 
 
 # (id, path, JSON body or raw string, expected status, fields named in "errors")
@@ -172,7 +160,7 @@ def _fill(value, ids):
 def test_bad_input_is_refused_and_changes_nothing(manager_api, existing, path, body, status, fields):
     ids = {name: obj.pk for name, obj in existing.items()}
     path = path.format(**ids)
-    before = _snapshot()
+    before = database_snapshot()
 
     if body is None:
         response = manager_api.get(path)
@@ -182,7 +170,7 @@ def test_bad_input_is_refused_and_changes_nothing(manager_api, existing, path, b
         response = manager_api.post_raw(path, json.dumps(_fill(body, ids)))
 
     assert_error(response, status, *fields)
-    assert _snapshot() == before
+    assert database_snapshot() == before
 
 
 @pytest.mark.parametrize("path, body, status, fields", [case[1:] for case in CASES if isinstance(case[2], dict)],
@@ -194,12 +182,12 @@ def test_bad_form_input_is_refused_and_changes_nothing(manager_api, existing, pa
     form = {key: value for key, value in _fill(body, ids).items() if not isinstance(value, (dict, list))}
     if len(form) < len(body) or any(value is None or isinstance(value, bool) for value in form.values()):
         pytest.skip("no form spelling of a null, boolean, list or object")
-    before = _snapshot()
+    before = database_snapshot()
 
     response = manager_api.post(path, {key: str(value) for key, value in form.items()}, form=True)
 
     assert_error(response, status, *fields)
-    assert _snapshot() == before
+    assert database_snapshot() == before
 
 
 # (path, methods that are not allowed there)
@@ -225,29 +213,29 @@ WRONG_METHODS = [
 @pytest.mark.parametrize("path, method", [(path, method) for path, methods in WRONG_METHODS for method in methods])
 def test_wrong_method_is_405_envelope(manager_api, existing, path, method):
     path = path.format(**{name: obj.pk for name, obj in existing.items()})
-    before = _snapshot()
+    before = database_snapshot()
 
     response = manager_api.request(method.upper(), path, data=json.dumps({"first_name": "X"}),
                                    content_type="application/json")
 
     assert_error(response, 405)
-    assert _snapshot() == before
+    assert database_snapshot() == before
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
 def test_unsupported_body_type_is_an_envelope(manager_api, existing, content_type):
-    before = _snapshot()
+    before = database_snapshot()
 
     response = manager_api.post_raw("/api/clients/add/", "first_name=Иван", content_type=content_type)
 
     assert_error(response, 415)
-    assert _snapshot() == before
+    assert database_snapshot() == before
 
 
 def test_body_that_is_not_utf8_is_400(manager_api, existing):
-    before = _snapshot()
+    before = database_snapshot()
 
     response = manager_api.post_raw("/api/clients/add/", b'{"first_name": "\xff\xfe"}')
 
     assert_error(response, 400)
-    assert _snapshot() == before
+    assert database_snapshot() == before

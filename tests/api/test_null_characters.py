@@ -6,9 +6,7 @@ from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import translation
 
-from crm.models import Client, Order
-from reports.models import Report
-from tests.api.conftest import Api, assert_error
+from tests.api.conftest import Api, assert_error, database_snapshot
 from tests.factories import ClientFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,16 +40,6 @@ def existing(db):
     return {"client": client.pk, "order": OrderFactory(client=client).pk}
 
 
-def _snapshot():
-    return (
-        list(Client.objects.order_by("pk").values()),
-        list(Order.objects.order_by("pk").values()),
-        list(Report.objects.values_list("pk", flat=True)),
-        Client.history.count(),
-        Order.history.count(),
-    )
-
-
 def _with_nul(body: dict, field: str, ids: dict) -> dict:
     body = {key: value.format(**ids) for key, value in body.items()}
     value = body[field]
@@ -62,13 +50,13 @@ def _with_nul(body: dict, field: str, ids: dict) -> dict:
 @pytest.mark.parametrize("kind", ["json", "form", "multipart"])
 @pytest.mark.parametrize("path, body, field", CASES, ids=CASE_IDS)
 def test_nul_in_a_text_input_is_400_naming_the_field(manager_api, existing, path, body, field, kind):
-    before = _snapshot()
+    before = database_snapshot()
 
     response = manager_api.post(path.format(**existing), _with_nul(body, field, existing),
                                 form=kind == "form", multipart=kind == "multipart")
 
     assert_error(response, 400, field)
-    assert _snapshot() == before
+    assert database_snapshot() == before
 
 
 @pytest.mark.parametrize("path, body, field", LISTS, ids=[f"{path} {field}" for path, body, field in LISTS])
