@@ -12,8 +12,10 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(str(BASE_DIR / ".env"))
+# A .env file beside manage.py is read if present; DJANGO_ENV_FILE names another one ("" reads none).
+ENV_FILE = environ.Env().str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    env.read_env(ENV_FILE)
 
 # ---------------------------------------------------------------------------
 # Core

@@ -25,7 +25,7 @@ for n in range({count}):
 @pytest.mark.slow
 def test_concurrent_writer_processes_lose_nothing(tmp_path):
     database = tmp_path / "concurrent.sqlite3"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings", "DJANGO_DEBUG": "1",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings", "DJANGO_DEBUG": "1", "DJANGO_ENV_FILE": "",
            "DATABASE_URL": f"sqlite:///{database}", "SQLITE_BUSY_TIMEOUT": "60"}
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
 

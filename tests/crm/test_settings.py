@@ -19,7 +19,8 @@ PROBE = (
 def run_settings(env_overrides: dict, code: str = PROBE) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("DJANGO_", "DATABASE_", "TIME_ZONE", "LANGUAGE_CODE"))}
-    env.update({"DJANGO_SETTINGS_MODULE": "crm.settings", **env_overrides})
+    # DJANGO_ENV_FILE="": a developer's .env must not leak into these checks.
+    env.update({"DJANGO_SETTINGS_MODULE": "crm.settings", "DJANGO_ENV_FILE": "", **env_overrides})
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -83,7 +84,7 @@ def test_check_deploy_is_clean_in_production_mode():
         cwd=ROOT,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
              "DJANGO_SECRET_KEY": "k8#Jx!2vQ9zL@4mN7pR1sT6wY3bC5dF0gH8jK2lM4nP6qR8sT0vW2xY4zA6bC8dE",
-             "DJANGO_SETTINGS_MODULE": "crm.settings"},
+             "DJANGO_SETTINGS_MODULE": "crm.settings", "DJANGO_ENV_FILE": ""},
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -99,3 +100,12 @@ def test_cache_defaults_to_per_process_memory_and_takes_a_redis_url():
     redis = run_settings({"DJANGO_SECRET_KEY": "x" * 50, "CACHE_URL": "redis://127.0.0.1:6379/1"}, code)
     assert json.loads(redis.stdout.strip().splitlines()[-1]) == {
         "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}
+
+
+def test_env_file_is_read(tmp_path):
+    env_file = tmp_path / "crm.env"
+    env_file.write_text("DJANGO_SECRET_KEY=from-the-file-0123456789\nTIME_ZONE=Asia/Novosibirsk\n")
+    values = probe({"DJANGO_ENV_FILE": str(env_file)})
+    assert values["tz"] == "Asia/Novosibirsk"
+    # The environment wins over the file.
+    assert probe({"DJANGO_ENV_FILE": str(env_file), "TIME_ZONE": "Europe/Samara"})["tz"] == "Europe/Samara"
