@@ -477,10 +477,8 @@ class DeletedOrderAdmin(FastChangeListMixin, ModelAdmin):
     @action(description=gettext_lazy("Restore"), permissions=["restore"], icon="restore", dialog=RESTORE_ORDER_DIALOG)
     def restore_order(self, request, form, object_id):
         record = get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
-        order = record.instance
         try:
-            # Saving the last known version under its old id brings the order back.
-            services.order_update(order=order)
+            order = services.order_restore(history_record=record)
         except ValidationError as error:
             self.message_user(request, _error_text(error), messages.ERROR)
             return _redirect(request, reverse("admin:crm_historicalorder_changelist"))

@@ -165,6 +165,15 @@ def order_delete(*, order: Order) -> None:
     order.delete()
 
 
+def order_restore(*, history_record) -> Order:
+    """Bring a deleted order back under its old id, from its last history record."""
+    if Order.objects.filter(pk=history_record.id).exists():
+        raise ValidationError(
+            _("Order #%(id)s exists; there is nothing to restore.") % {"id": history_record.id}, code="exists"
+        )
+    return _save_order(history_record.instance)
+
+
 def _bulk_set_status(*, rows: QuerySet, model: type[Client] | type[Order], status: str) -> int:
     """Give many rows one status in a few queries, recording each change in the history."""
     if status not in model.Status.values:

@@ -171,3 +171,14 @@ def test_history_records_each_change():
     client = services.client_create(first_name="Иван", last_name="Иванов", email="i@example.com")
     services.client_update(client=client, first_name="Пётр")
     assert [h.first_name for h in client.history.order_by("history_id")] == ["Иван", "Пётр"]
+
+
+def test_order_restore_brings_a_deleted_order_back_under_its_id():
+    order = OrderFactory(quantity=2, price=Decimal("10.00"), product="Сейф")
+    order_id = order.pk
+    services.order_delete(order=order)
+    record = Order.history.filter(id=order_id, history_type="-").latest("history_date")
+    restored = services.order_restore(history_record=record)
+    assert (restored.pk, restored.product, restored.total_price) == (order_id, "Сейф", Decimal("20.00"))
+    with pytest.raises(ValidationError):
+        services.order_restore(history_record=record)
