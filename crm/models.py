@@ -2,7 +2,13 @@
 
 from decimal import Decimal
 
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+    RegexValidator,
+)
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -14,6 +20,8 @@ from crm.search import search_document
 MAX_QUANTITY = 1_000_000
 MAX_PRICE = Decimal("99999999.99")
 MAX_DESCRIPTION_LENGTH = 5000
+# PostgreSQL cannot store NUL in text: refuse it as bad input on every path, not as a database error.
+no_nul = ProhibitNullCharactersValidator()
 
 phone_validator = RegexValidator(
     regex=r"^\+?[\d\s()\-.]{5,25}$",
@@ -26,14 +34,14 @@ class Client(models.Model):
         ACTIVE = "active", _("Active")
         ARCHIVED = "archived", _("Archived")
 
-    first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100)
-    middle_name = models.CharField(_("middle name"), max_length=100, blank=True, default="")
+    first_name = models.CharField(_("first name"), max_length=100, validators=[no_nul])
+    last_name = models.CharField(_("last name"), max_length=100, validators=[no_nul])
+    middle_name = models.CharField(_("middle name"), max_length=100, blank=True, default="", validators=[no_nul])
     mobile_phone = models.CharField(
         _("mobile phone"), max_length=32, blank=True, default="", validators=[phone_validator]
     )
     # Stored lower-cased (see save()), and unique on lower(email) in the database as well.
-    email = models.EmailField(_("e-mail"), max_length=254)
+    email = models.EmailField(_("e-mail"), max_length=254, validators=[no_nul])
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     added_at = models.DateTimeField(_("added"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -111,7 +119,7 @@ class Order(models.Model):
     client = models.ForeignKey(
         Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="orders"
     )
-    product = models.CharField(_("product"), max_length=200)
+    product = models.CharField(_("product"), max_length=200, validators=[no_nul])
     quantity = models.PositiveIntegerField(
         _("quantity"), default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
     )
@@ -130,7 +138,7 @@ class Order(models.Model):
         verbose_name=_("total"),
     )
     description = models.TextField(
-        _("description"), blank=True, default="", validators=[MaxLengthValidator(MAX_DESCRIPTION_LENGTH)]
+        _("description"), blank=True, default="", validators=[MaxLengthValidator(MAX_DESCRIPTION_LENGTH), no_nul]
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -17,8 +17,11 @@ MIN_PHONE_DIGITS = 3
 
 
 def normalize_text(text: str) -> str:
-    """Lower-case (Unicode-aware), fold ё to е and collapse white space."""
-    text = (text or "").lower().replace("ё", "е")
+    """Lower-case (Unicode-aware), fold ё to е and collapse white space.
+
+    NUL counts as white space: PostgreSQL refuses it in a query and SQLite would cut the pattern short.
+    """
+    text = (text or "").lower().replace("ё", "е").replace("\x00", " ")
     return _WHITESPACE.sub(" ", text).strip()
 
 

@@ -112,3 +112,10 @@ def test_order_list_status_and_client_filters(people):
         list(order_list(status="Lost"))
     with pytest.raises(ValidationError):
         list(order_list(order_by="client__email"))
+
+
+def test_nul_character_in_a_search_counts_as_a_space(people):
+    OrderFactory(client=people["anatoly"], product="Ноутбук")
+    assert found("\x00") == found("")
+    assert found("анатолий\x00тюрин") == {"Тюрин"}
+    assert [o.product for o in order_list(search="ноут\x00", search_clients=True)] == ["Ноутбук"]

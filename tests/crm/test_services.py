@@ -151,7 +151,8 @@ def test_orders_set_status_changes_only_others_and_records_history():
     assert changed == 3
     assert set(Order.objects.values_list("status", flat=True)) == {"Completed"}
     assert Order.history.count() == history_before + 3
-    assert done.pk not in [o.pk for o in pending]
+    assert Order.history.filter(id=done.pk).count() == 1  # the order already Completed got no new record
+    assert len(pending) == 3
 
 
 def test_orders_set_status_refuses_unknown_status():
@@ -182,3 +183,22 @@ def test_order_restore_brings_a_deleted_order_back_under_its_id():
     assert (restored.pk, restored.product, restored.total_price) == (order_id, "Сейф", Decimal("20.00"))
     with pytest.raises(ValidationError):
         services.order_restore(history_record=record)
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "middle_name", "email"])
+def test_client_text_with_nul_character_is_bad_input_not_a_database_error(field):
+    fields = {"first_name": "Иван", "last_name": "Иванов", "email": "a@example.com", "middle_name": ""}
+    fields[field] = "a\x00b" if field != "email" else "a\x00b@example.com"
+    with pytest.raises(ValidationError) as excinfo:
+        services.client_create(**fields)
+    assert field in excinfo.value.message_dict
+    assert not Client.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["product", "description"])
+def test_order_text_with_nul_character_is_bad_input_not_a_database_error(field):
+    fields = {"product": "Ноутбук", "description": "", field: "a\x00b"}
+    with pytest.raises(ValidationError) as excinfo:
+        services.order_create(client=ClientFactory(), price="1", **fields)
+    assert field in excinfo.value.message_dict
+    assert not Order.objects.exists()
