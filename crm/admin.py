@@ -108,6 +108,19 @@ admin.site.site_header = gettext_lazy("Orders & Clients CRM")
 admin.site.index_title = gettext_lazy("Dashboard")
 
 
+def _save_through_services(obj, form, change, *, editable_fields, create, update):
+    """save_model for the domain admins: the form's fields go to the create/update service."""
+    fields = {name: form.cleaned_data[name] for name in editable_fields if name in form.cleaned_data}
+    if change:
+        update(obj, **fields)
+        return
+    created = create(**fields)
+    # The admin goes on with `obj` (history, messages, redirect): make it the saved row.
+    obj.pk = created.pk
+    obj._state.adding = False
+    obj.refresh_from_db()
+
+
 # ---------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------
@@ -224,14 +237,12 @@ class ClientAdmin(FastChangeListMixin, ClientImportExportMixin, SimpleHistoryAdm
 
     # --- saving and deleting through the services ---------------------------
     def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in services.CLIENT_EDITABLE_FIELDS if name in form.cleaned_data}
-        if change:
-            services.client_update(client=obj, **fields)
-        else:
-            created = services.client_create(**fields)
-            obj.pk = created.pk
-            obj._state.adding = False
-            obj.refresh_from_db()
+        _save_through_services(
+            obj, form, change,
+            editable_fields=services.CLIENT_EDITABLE_FIELDS,
+            create=services.client_create,
+            update=lambda client, **fields: services.client_update(client=client, **fields),
+        )
 
     def has_delete_permission(self, request, obj=None):
         # Clients are archived; deleting one for good is a superuser's exceptional act.
@@ -378,14 +389,12 @@ class OrderAdmin(FastChangeListMixin, OrderImportExportMixin, SimpleHistoryAdmin
 
     # --- saving and deleting through the services ---------------------------
     def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in services.ORDER_EDITABLE_FIELDS if name in form.cleaned_data}
-        if change:
-            services.order_update(order=obj, **fields)
-        else:
-            created = services.order_create(**fields)
-            obj.pk = created.pk
-            obj._state.adding = False
-            obj.refresh_from_db()
+        _save_through_services(
+            obj, form, change,
+            editable_fields=services.ORDER_EDITABLE_FIELDS,
+            create=services.order_create,
+            update=lambda order, **fields: services.order_update(order=order, **fields),
+        )
 
     def delete_model(self, request, obj):
         services.order_delete(order=obj)
