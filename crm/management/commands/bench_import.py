@@ -11,8 +11,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
-from crm.imports import FORMATS_BY_NAME, export_to_stream, result_failed, result_problems
+from crm.imports import (
+    FORMATS_BY_NAME,
+    export_to_stream,
+    result_failed,
+    result_problems,
+)
 from crm.models import Client, Order
 from crm.resources import ClientResource, OrderResource
 
@@ -54,7 +60,7 @@ def encode(rows: list[list], fmt: str) -> bytes:
 
 
 class Command(BaseCommand):
-    help = "Import many clients and orders into a scratch database and print rows per second."
+    help = _("Import many clients and orders into a scratch database and print rows per second.")
 
     def add_arguments(self, parser):
         parser.add_argument("--clients", type=int, default=10_000)

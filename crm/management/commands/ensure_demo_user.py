@@ -4,13 +4,14 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 DEMO_USERNAME = "test"
 DEMO_PASSWORD = "test"
 
 
 class Command(BaseCommand):
-    help = "Ensure the demo manager account test / test exists (development only, refused when DEBUG is off)."
+    help = _("Ensure the demo manager account test / test exists (development only, refused when DEBUG is off).")
 
     def handle(self, *args, **options):
         if not settings.DEBUG:

@@ -1,16 +1,18 @@
+from django.utils.translation import gettext_lazy as _
+
 from crm.imports import ExportCommand
 from crm.resources import OrderResource
 from crm.selectors import order_list
 
 
 class Command(ExportCommand):
-    help = "Export orders to CSV, XLSX or JSON, to a file or standard output."
+    help = _("Export orders to CSV, XLSX or JSON, to a file or standard output.")
     resource_class = OrderResource
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
-        parser.add_argument("--status", default="all", help="Pending, Completed, Cancelled or all (default).")
-        parser.add_argument("--client-id", type=int, help="Only this client's orders.")
+        parser.add_argument("--status", default="all", help=_("Pending, Completed, Cancelled or all (default)."))
+        parser.add_argument("--client-id", type=int, help=_("Only this client's orders."))
 
     def get_queryset(self, options):
         return order_list(

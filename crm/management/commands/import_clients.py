@@ -1,7 +1,9 @@
+from django.utils.translation import gettext_lazy as _
+
 from crm.imports import ImportCommand
 from crm.resources import ClientResource
 
 
 class Command(ImportCommand):
-    help = "Import clients from a CSV, XLSX or JSON file (matched on e-mail); all rows or none."
+    help = _("Import clients from a CSV, XLSX or JSON file (matched on e-mail); all rows or none.")
     resource_class = ClientResource

@@ -1,7 +1,9 @@
+from django.utils.translation import gettext_lazy as _
+
 from crm.imports import ImportCommand
 from crm.resources import OrderResource
 
 
 class Command(ImportCommand):
-    help = "Import orders from a CSV, XLSX or JSON file (client by e-mail or id); all rows or none."
+    help = _("Import orders from a CSV, XLSX or JSON file (client by e-mail or id); all rows or none.")
     resource_class = OrderResource

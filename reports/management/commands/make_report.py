@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext_lazy as _
 
 from reports.models import Report
 from reports.rendering import report_text
@@ -9,10 +10,10 @@ from reports.services import report_generate
 
 
 class Command(BaseCommand):
-    help = "Make a report for the last week, month or year and print its id and text."
+    help = _("Make a report for the last week, month or year and print its id and text.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--period", required=True, choices=Report.Period.values, help="week, month or year")
+        parser.add_argument("--period", required=True, choices=Report.Period.values, help=_("week, month or year"))
 
     def handle(self, *args, period: str, **options):
         try:
