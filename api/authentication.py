@@ -1,5 +1,9 @@
 """JWT authentication with a cheap user lookup: it runs on every API request."""
 
+import copy
+from time import monotonic
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
@@ -8,10 +12,25 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+# This worker's recently authenticated users: user id -> (expiry on the monotonic clock, user with its
+# permissions). api/signals.py clears it when a user, group or permission changes in this process; other
+# workers see such a change within settings.API_USER_CACHE_SECONDS.
+_users = {}
+_USERS_MAX = 5000
+# Bumped by every clear, so that a lookup which raced a clear does not store the row it read before it.
+_generation = 0
+
+
+def clear_user_cache(**kwargs):
+    global _generation
+    _generation += 1
+    _users.clear()
+
 
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's JWTAuthentication, same checks and messages; the user is read with one raw
-    primary-key query instead of `objects.get()`, whose query building costs three times the query."""
+    primary-key query instead of `objects.get()`, whose query building costs three times the query,
+    and then kept for API_USER_CACHE_SECONDS."""
 
     def get_user(self, validated_token):
         try:
@@ -38,6 +57,30 @@ class JWTAuthentication(authentication.JWTAuthentication):
             user_id = field.to_python(user_id)
         except ValidationError as e:
             raise InvalidToken(_("Token contained no recognizable user identification")) from e
+
+        seconds = settings.API_USER_CACHE_SECONDS
+        if seconds <= 0:
+            return self._read_user(field, user_id)
+
+        entry = _users.get(user_id)
+        if entry is not None and monotonic() < entry[0]:
+            # Each request gets its own copy; the permission caches on it are shared (Django never mutates them).
+            return copy.copy(entry[1])
+
+        generation = _generation
+        user = self._read_user(field, user_id)
+        if user is None:
+            return None
+        if user.is_active and not user.is_superuser:
+            # Fills ModelBackend's permission caches on the object, so has_perm() costs no queries while cached.
+            user.get_all_permissions()
+        if generation == _generation:
+            if len(_users) >= _USERS_MAX:
+                _users.clear()
+            _users[user_id] = (monotonic() + seconds, user)
+        return copy.copy(user)
+
+    def _read_user(self, field, user_id):
         database = router.db_for_read(self.user_model)
         quote = connections[database].ops.quote_name
         query = f"SELECT * FROM {quote(self.user_model._meta.db_table)} WHERE {quote(field.column)} = %s"

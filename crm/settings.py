@@ -238,6 +238,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# Seconds a worker keeps an API user (with permissions) in memory: a change made in another worker reaches it
+# within that time, in the same worker at once (api/signals.py). 0 looks the user up on every request.
+API_USER_CACHE_SECONDS = env.int("API_USER_CACHE_SECONDS", default=5)
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=60)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),

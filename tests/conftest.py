@@ -1,6 +1,15 @@
 import pytest
 
+from api.authentication import clear_user_cache
 from tests.factories import make_user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_user_cache():
+    """The API's per-worker user cache outlives a test's rolled-back rows: every test starts with none."""
+    clear_user_cache()
+    yield
+    clear_user_cache()
 
 
 @pytest.fixture
