@@ -5,7 +5,7 @@ from django.db import connections
 from django.db.models import Count, DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.expressions import Col, RawSQL
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import Lookup
+from django.db.models.lookups import Exact, Lookup
 from django.db.models.sql.datastructures import BaseTable
 from django.db.models.sql.where import AND, WhereNode
 from django.utils.translation import gettext as _
@@ -22,6 +22,9 @@ CLIENT_STATUSES = ("active", "archived", "all")
 ORDER_STATUSES = tuple(Order.Status.values) + ("all",)
 # From this offset on, a page first finds its ids, then joins only those rows (see DeepPageQuerySet).
 DEEP_PAGE_OFFSET = 1000
+# PostgreSQL keeps row counts per block of 2**ID_BLOCK_BITS ids (migration 0007, same value there).
+ID_BLOCK_BITS = 11
+ID_COUNTED_TABLES = ("crm_client", "crm_order")
 
 
 class DeepPageQuerySet(QuerySet):
@@ -31,7 +34,10 @@ class DeepPageQuerySet(QuerySet):
       `qs[0:50]` asks it for just those 50 ids (the index stops early) instead of collecting all
       16,000 matches of a common word first (see `_search_index_page`);
     - a deep page, `qs[100000:100050]`: one query picks the page's ids from an index and joins the
-      related rows for those 50 only, instead of for all 100,050 rows the database steps over.
+      related rows for those 50 only, instead of for all 100,050 rows the database steps over;
+      on PostgreSQL, a deep page ordered by id (of all rows or of one status) first finds the block
+      of ids it starts in from the per-block row counts and steps over at most one block
+      (see `_counted_page`).
 
     Both return the same rows, in the same order, as the plain slice.
     """
@@ -44,6 +50,9 @@ class DeepPageQuerySet(QuerySet):
             return search_page
         if (k.start or 0) < DEEP_PAGE_OFFSET:
             return super().__getitem__(k)
+        counted_page = self._counted_page(k.start, k.stop)
+        if counted_page is not None:
+            return counted_page
         page_ids = self.values("pk")
         _drop_joins_no_condition_needs(page_ids.query)
         return self._page_of(QuerySet.__getitem__(page_ids, k))
@@ -110,6 +119,61 @@ class DeepPageQuerySet(QuerySet):
             f"ORDER BY {rowid} {direction} LIMIT {int(stop) - int(start)} OFFSET {int(start)}"
         )
         return self._page_of(RawSQL(sql, [fts_all_phrases(phrases), *params]))
+
+
+    def _counted_page(self, start: int, stop: int):
+        """The page as `pk IN (ids after a jump to the right block)` on PostgreSQL, or None unless the
+        query is ordered by id and filters on nothing but (at most) its status.
+
+        One statement, so the counts and the rows come from the same snapshot: the block the page starts
+        in is the last one whose rows before it (in page order) are no more than `start`. Without any
+        counts it is the plain OFFSET.
+        """
+        connection = connections[self.db]
+        table = self.model._meta.db_table
+        ordering = tuple(self.query.order_by)
+        if (connection.vendor != "postgresql" or table not in ID_COUNTED_TABLES
+                or ordering not in (("-id",), ("id",), ("-pk",), ("pk",))
+                or self.query.extra_order_by or self.query.extra):
+            return None
+        statuses = []
+        for condition in _and_conditions(self.query.where):
+            if not (isinstance(condition, Exact) and isinstance(condition.lhs, Col) and condition.lhs.alias == table
+                    and condition.lhs.target.name == "status" and isinstance(condition.rhs, str)):
+                return None
+            statuses.append(condition.rhs)
+        if len(statuses) > 1:
+            return None
+        descending = ordering[0].startswith("-")
+        quote = connection.ops.quote_name
+        status_filter = "AND status = %s" if statuses else ""
+        row_filter = f"AND {quote(table)}.status = %s" if statuses else ""
+        # Rows before a block in page order: those in the blocks above it (descending) or below it.
+        before_order, pick_order = ("DESC", "ASC") if descending else ("ASC", "DESC")
+        page_bound = (f"id < COALESCE((SELECT (block + 1) << {ID_BLOCK_BITS} FROM start), 9223372036854775807)"
+                      if descending else f"id >= COALESCE((SELECT block << {ID_BLOCK_BITS} FROM start), 0)")
+        sql = f"""
+            WITH blocks AS (
+                SELECT block, sum(row_count) AS row_count FROM (
+                    SELECT block, row_count FROM crm_id_block WHERE table_name = %s {status_filter}
+                    UNION ALL
+                    SELECT block, row_count FROM crm_id_block_change WHERE table_name = %s {status_filter}
+                ) AS counts
+                GROUP BY block
+            ), start AS (
+                SELECT block, rows_before FROM (
+                    SELECT block, sum(row_count) OVER (ORDER BY block {before_order}) - row_count AS rows_before
+                    FROM blocks
+                ) AS positions
+                WHERE rows_before <= %s ORDER BY block {pick_order} LIMIT 1
+            )
+            SELECT {quote(table)}.id FROM {quote(table)}
+            WHERE {quote(table)}.{page_bound} {row_filter}
+            ORDER BY {quote(table)}.id {"DESC" if descending else "ASC"}
+            LIMIT {int(stop) - int(start)} OFFSET %s - COALESCE((SELECT rows_before FROM start), 0)
+        """
+        params = [table, *statuses, table, *statuses, int(start), *statuses, int(start)]
+        return self._page_of(RawSQL(sql, params))
 
 
 def _drop_joins_no_condition_needs(query) -> None:
