@@ -19,7 +19,8 @@ BATCH_SIZE = 5000
 
 
 def insert_rows(objs: list) -> None:
-    """INSERT the rows with one executemany(): several times faster than bulk_create, no ids returned."""
+    """INSERT the rows with multi-row INSERT statements: several times faster than bulk_create (no
+    model machinery, no ids returned), and one statement per batch for the statement-level triggers."""
     model = type(objs[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
     for field in fields:
@@ -27,11 +28,15 @@ def insert_rows(objs: list) -> None:
             for obj in objs:
                 setattr(obj, field.attname, timezone.now())
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
-    rows = [[field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields] for obj in objs]
+    row_placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = connection.ops.quote_name(model._meta.db_table)
+    batch_size = connection.ops.bulk_batch_size(fields, objs)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        for start in range(0, len(objs), batch_size):
+            batch = objs[start : start + batch_size]
+            values = ", ".join([row_placeholders] * len(batch))
+            params = [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in batch for field in fields]
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)
 
 
 def refresh_planner_statistics() -> None:
