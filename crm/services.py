@@ -119,11 +119,14 @@ def _resolve_client(client: Client | int | str | None) -> Client:
 def _save_order(order: Order) -> Order:
     order.normalize_fields()
     order.full_clean(validate_constraints=False)
+    adding = order._state.adding
     # One transaction for the row and its history record (one commit, one disk flush).
     with transaction.atomic():
         order.save()
-        # total_price is computed by the database; read it back so callers see it.
-        order.refresh_from_db(fields=["total_price"])
+        # total_price is computed by the database: an INSERT returns it (RETURNING), after an
+        # UPDATE read it back so callers see it.
+        if not adding:
+            order.refresh_from_db(fields=["total_price"])
     return order
 
 

@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm import services
 from crm.models import Client, Order
@@ -90,6 +92,16 @@ def test_order_create_computes_total_and_accepts_client_id():
     order = services.order_create(client=client.pk, product="Ноутбук", quantity=2, price="1500.00")
     assert order.total_price == Decimal("3000.00")
     assert order.status == "Pending"
+
+
+def test_order_create_takes_the_total_from_the_insert_and_an_update_reads_it_back():
+    client = ClientFactory()
+    with CaptureQueriesContext(connection) as queries:
+        order = services.order_create(client=client, product="Сейф", quantity=3, price="0.10")
+    assert order.total_price == Decimal("0.30")
+    assert not [query for query in queries if query["sql"].startswith("SELECT") and "total_price" in query["sql"]]
+    order = services.order_update(order=order, quantity=7)
+    assert order.total_price == Decimal("0.70") == Order.objects.get(pk=order.pk).total_price
 
 
 def test_order_create_for_archived_client_is_allowed():
