@@ -21,7 +21,7 @@ _USERS_MAX = 5000
 _generation = 0
 
 
-def clear_user_cache(**kwargs):
+def clear_user_cache():
     global _generation
     _generation += 1
     _users.clear()
