@@ -324,15 +324,6 @@ def csv_format_value(html: str) -> str | None:
 # ---------------------------------------------------------------------------
 # The operations
 # ---------------------------------------------------------------------------
-def timed(call, repeat: int) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
@@ -366,35 +357,66 @@ def export_orders_csv(session: Session) -> int:
     return len(response.body)
 
 
-def run_operations(port: int, *, repeat: int, log) -> list[tuple[str, list[float] | str]]:
-    api = Session(port)
-    results: list[tuple[str, list[float] | str]] = []
+def interleaved(calls: list, times: int) -> list[list[float]]:
+    """Time each call `times` times, taking turns (a, b, a, b, ...), so that a machine which speeds up
+    or slows down during the run affects every call alike: the ratios between them stay fair."""
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(times):
+        for call, call_samples in zip(calls, samples):
+            started = time.perf_counter()
+            call()
+            call_samples.append((time.perf_counter() - started) * 1000)
+    return samples
 
-    def measure(name: str, call, times: int = repeat):
+
+def run_operations(ports: list[int], *, repeat: int, log) -> list[list[tuple[str, list[float] | str]]]:
+    """Every operation against each server (one port each), their timed requests taking turns; one list of
+    (operation, samples or an error text) per server. The data used (a client, a phone) come from the first."""
+    apis = [Session(port) for port in ports]
+    results: list[list[tuple[str, list[float] | str]]] = [[] for _ in ports]
+
+    def measure(name: str, operation, times: int = repeat, sessions=None):
+        sessions = sessions or apis
+        if any(session is None for session in sessions):
+            for server_results in results:
+                server_results.append((name, "n/a"))
+            log(f"  {name}: n/a")
+            return
+        calls, errors = [], []
+        for session in sessions:
+            try:
+                operation(session)  # warm-up, and a check that the endpoint exists
+                calls.append(lambda session=session: operation(session))
+                errors.append(None)
+            except NotAvailable:
+                calls.append(None)
+                errors.append("n/a")
+            except Exception as error:  # One broken operation must not stop the others.
+                calls.append(None)
+                errors.append(f"error: {str(error)[:60]}")
         try:
-            call()  # warm-up, and a check that the endpoint exists
-            results.append((name, timed(call, times)))
-        except NotAvailable:
-            results.append((name, "n/a"))
-        except Exception as error:  # One broken operation must not stop the others.
-            results.append((name, f"error: {str(error)[:60]}"))
+            timings = interleaved([call for call in calls if call is not None], times)
+        except Exception as error:  # A request that fails while timed spoils the row for every server.
+            calls, errors = [None] * len(calls), [f"error: {str(error)[:60]}"] * len(calls)
+        for server_results, call, error in zip(results, calls, errors):
+            server_results.append((name, timings.pop(0) if call is not None else error))
         log(f"  {name}: done")
 
-    def token():
+    def token(api):
         response = api.request("POST", "/api/token/", {"username": BENCH_USER, "password": BENCH_PASSWORD},
                                as_json=True, auth=False)
         api.token = json.loads(response.body)["access"]
 
     measure("token", token)
-    if not api.token:
+    if not all(api.token for api in apis):
         log("No token: the API operations are n/a.")
 
     def post(path, data=None):
-        return lambda: api.request("POST", path, data or {})
+        return lambda api: api.request("POST", path, data or {})
 
     first_clients = {}
     try:
-        first_clients = json.loads(api.request("POST", "/api/clients/get/", {}).body)
+        first_clients = json.loads(apis[0].request("POST", "/api/clients/get/", {}).body)
     except Exception:
         pass
     clients = first_clients.get("clients") or [{}]
@@ -413,36 +435,33 @@ def run_operations(port: int, *, repeat: int, log) -> list[tuple[str, list[float
     measure("order search 'ноутбук'", post("/api/orders/get/", {"search": "ноутбук"}))
     measure("orders of one client", post("/api/orders/get/", {"client_id": client_id}))
 
-    order_ids = []
+    added_order = {}
 
-    def add_order():
+    def add_order(api):
         response = api.request("POST", "/api/orders/add/",
                                {"client": client_id, "product": "Ноутбук для теста", "quantity": "2", "price": "1500.00"})
-        order_ids.append(json.loads(response.body)["id"])
+        added_order.setdefault(api.port, json.loads(response.body)["id"])
 
     measure("add order", add_order)
-    order_id = order_ids[0] if order_ids else 1
-    measure("get order", post(f"/api/orders/get/{order_id}/"))
-    measure("edit order", post(f"/api/orders/edit/{order_id}/", {"quantity": "3", "description": "Изменено"}))
+    measure("get order", lambda api: api.request("POST", f"/api/orders/get/{added_order.get(api.port, 1)}/", {}))
+    measure("edit order", lambda api: api.request("POST", f"/api/orders/edit/{added_order.get(api.port, 1)}/",
+                                                  {"quantity": "3", "description": "Изменено"}))
     for period in ("week", "month", "year"):
         measure(f"report {period}", post("/api/reports/new/", {"period": period}), max(3, repeat // 4))
 
-    admin = Session(port)
-    try:
-        admin_login(admin)
-    except Exception as error:
-        log(f"Admin login failed ({error}); the admin operations are n/a.")
-        admin = None
+    admins = []
+    for port in ports:
+        admin = Session(port)
+        try:
+            admin_login(admin)
+        except Exception as error:
+            log(f"Admin login on port {port} failed ({error}); the admin operations are n/a.")
+            admin = None
+        admins.append(admin)
     for name, path in (("admin client list", "/admin/crm/client/"), ("admin order list", "/admin/crm/order/"),
                        ("admin dashboard", "/admin/")):
-        if admin is None:
-            results.append((name, "n/a"))
-        else:
-            measure(name, lambda path=path: admin.request("GET", path, auth=False), max(3, repeat // 4))
-    if admin is None:
-        results.append(("export all orders (CSV)", "n/a"))
-    else:
-        measure("export all orders (CSV)", lambda: export_orders_csv(admin), 1)
+        measure(name, lambda admin, path=path: admin.request("GET", path, auth=False), max(3, repeat // 4), admins)
+    measure("export all orders (CSV)", export_orders_csv, 1, admins)
     return results
 
 
@@ -588,8 +607,13 @@ def format_table(summary: dict, *, database: str, clients: int, orders: int, rep
         "",
     ]
     if compare:
-        lines[-1:-1] = ["", f"The targets are set for SQLite; {database} must be within {POSTGRESQL_FACTOR}× of the "
-                        f"SQLite run ({baseline.get('database', 'SQLite')}, {baseline.get('date', '')}), last column."]
+        if baseline.get("interleaved"):
+            source = (f"{baseline.get('database', 'SQLite')} served beside it in the same run, each operation's "
+                      "requests alternating between the two servers")
+        else:
+            source = f"the SQLite run ({baseline.get('database', 'SQLite')}, {baseline.get('date', '')})"
+        lines[-1:-1] = ["", f"The targets are set for SQLite; {database} must be within {POSTGRESQL_FACTOR}× of "
+                        f"{source}, last column."]
     header = "| operation | median ms | p95 ms | target | result |"
     rule = "|---|--:|--:|---|:-:|"
     if compare:
@@ -645,52 +669,104 @@ def format_table(summary: dict, *, database: str, clients: int, orders: int, rep
     return "\n".join(lines)
 
 
-def run(*, database_url: str | None, clients: int, orders: int, days: int, reuse: bool, repeat: int,
-        concurrent_requests: int, log, json_path: str | None = None, baseline_path: str | None = None) -> str:
-    """Build (or reuse) the data set, serve it, measure, and return the table (Markdown)."""
-    baseline = json.loads(Path(baseline_path).read_text()) if baseline_path else None
-    if database_url:
-        if database_url.startswith("postgres"):
-            ensure_postgres_database(database_url)
-    else:
-        path = Path(os.environ.get("BENCH_SQLITE_FILE", "/tmp/crm-benchmark.sqlite3"))
-        if not reuse:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        database_url = f"sqlite:///{path}"
+def sqlite_scratch_url(reuse: bool) -> str:
+    path = Path(os.environ.get("BENCH_SQLITE_FILE", "/tmp/crm-benchmark.sqlite3"))
+    if not reuse:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+@dataclass
+class Server:
+    """One database's data set served by its own gunicorn."""
+
+    env: dict
+    database: str
+    clients: int
+    orders: int
+    process: subprocess.Popen | None = None
+    port: int = 0
+
+    def start(self) -> None:
+        self.port = free_port()
+        self.process = start_gunicorn(self.env, self.port, workers=2)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def prepare_server(database_url: str, *, clients: int, orders: int, days: int, reuse: bool, log) -> Server:
+    if database_url.startswith("postgres"):
+        ensure_postgres_database(database_url)
     env = server_env(database_url)
     build_data(env, clients=clients, orders=orders, days=days, reuse=reuse, log=log)
-    database = database_version(env)
     actual_clients, actual_orders = count_rows(env)
+    return Server(env=env, database=database_version(env), clients=actual_clients, orders=actual_orders)
 
-    port = free_port()
-    server = start_gunicorn(env, port, workers=2)
+
+def orders_rate(port: int, *, concurrent_requests: int, log):
     try:
-        with WorkerMemory(server.pid) as memory:
-            log(f"gunicorn on {HOST}:{port}; measuring ...")
-            results = run_operations(port, repeat=repeat, log=log)
-            try:
-                session = Session(port)
-                token = json.loads(session.request(
-                    "POST", "/api/token/", {"username": BENCH_USER, "password": BENCH_PASSWORD},
-                    as_json=True, auth=False).body)["access"]
-                log("8 concurrent connections on the orders list ...")
-                rate = concurrent_rate(port, token, connections=8, requests_each=concurrent_requests)
-            except NotAvailable:
-                rate = "n/a"
-            except Exception as error:  # The table is still worth printing.
-                rate = f"error: {str(error)[:60]}"
+        session = Session(port)
+        token = json.loads(session.request(
+            "POST", "/api/token/", {"username": BENCH_USER, "password": BENCH_PASSWORD},
+            as_json=True, auth=False).body)["access"]
+        log(f"8 concurrent connections on the orders list (port {port}) ...")
+        return concurrent_rate(port, token, connections=8, requests_each=concurrent_requests)
+    except NotAvailable:
+        return "n/a"
+    except Exception as error:  # The table is still worth printing.
+        return f"error: {str(error)[:60]}"
+
+
+def run(*, database_url: str | None, clients: int, orders: int, days: int, reuse: bool, repeat: int,
+        concurrent_requests: int, log, json_path: str | None = None, baseline_path: str | None = None,
+        compare_sqlite: bool = False) -> str:
+    """Build (or reuse) the data set, serve it, measure, and return the table (Markdown).
+
+    With compare_sqlite, a SQLite copy of the data set is served beside `database_url` and every
+    operation's requests alternate between the two servers: both tables come from the same minutes
+    of the same machine, so the ratio column does not depend on how busy the machine was in each run.
+    """
+    baseline = json.loads(Path(baseline_path).read_text()) if baseline_path else None
+    servers = []
+    if compare_sqlite:
+        servers.append(prepare_server(sqlite_scratch_url(reuse), clients=clients, orders=orders, days=days,
+                                      reuse=reuse, log=log))
+    servers.append(prepare_server(database_url or sqlite_scratch_url(reuse), clients=clients, orders=orders,
+                                  days=days, reuse=reuse, log=log))
+    memories = []
+    try:
+        for server in servers:
+            server.start()
+            memories.append(WorkerMemory(server.process.pid).__enter__())
+        log(f"gunicorn on {', '.join(f'{HOST}:{server.port}' for server in servers)}; measuring ...")
+        results = run_operations([server.port for server in servers], repeat=repeat, log=log)
+        rates = [orders_rate(server.port, concurrent_requests=concurrent_requests, log=log) for server in servers]
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    summary = summarize(results, rate=rate, rss=memory.peak_mb, private=memory.private_peak_mb)
-    summary.update(database=database, clients=actual_clients, orders=actual_orders,
-                   date=utc_now(), machine=machine_description())
+        for memory in memories:
+            memory.__exit__(None, None, None)
+        for server in servers:
+            server.stop()
+    date, machine = utc_now(), machine_description()
+    summaries = []
+    for server, server_results, rate, memory in zip(servers, results, rates, memories):
+        summary = summarize(server_results, rate=rate, rss=memory.peak_mb, private=memory.private_peak_mb)
+        summary.update(database=server.database, clients=server.clients, orders=server.orders, date=date,
+                       machine=machine, interleaved=compare_sqlite)
+        summaries.append(summary)
+    if compare_sqlite:
+        baseline = summaries[0]
     if json_path:
-        Path(json_path).write_text(json.dumps(summary, ensure_ascii=False, indent=2))
-    return format_table(summary, database=database, clients=actual_clients, orders=actual_orders, repeat=repeat,
-                        baseline=baseline)
+        Path(json_path).write_text(json.dumps(summaries[-1], ensure_ascii=False, indent=2))
+    tables = [format_table(summary, database=summary["database"], clients=summary["clients"],
+                           orders=summary["orders"], repeat=repeat, baseline=baseline if summary is summaries[-1]
+                           else None) for summary in summaries]
+    return "\n\n".join(tables)

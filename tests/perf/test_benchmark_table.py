@@ -1,5 +1,9 @@
 """The benchmark prints a Markdown table the README can take as it is: targets and pass/fail per row."""
 
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
 from crm import benchmark
 
 
@@ -76,3 +80,25 @@ def test_memory_target_is_judged_on_the_workers_private_memory_when_known():
     failing = benchmark.format_table(_summary(worker_peak_private_mb=250.0),
                                      database="SQLite 3.40.1", clients=20000, orders=200000, repeat=40)
     assert _row(failing, "peak private memory").endswith("| **FAIL** |")
+
+
+def test_interleaved_timing_takes_turns_between_the_servers():
+    calls = []
+    samples = benchmark.interleaved([lambda: calls.append("sqlite"), lambda: calls.append("postgresql")], 3)
+    assert calls == ["sqlite", "postgresql"] * 3
+    assert [len(server_samples) for server_samples in samples] == [3, 3]
+    assert all(sample >= 0 for server_samples in samples for sample in server_samples)
+
+
+def test_a_table_compared_in_the_same_run_says_so():
+    sqlite = _summary(interleaved=True)
+    postgresql = _summary(database="PostgreSQL 15.8", interleaved=True)
+    table = benchmark.format_table(postgresql, database="PostgreSQL 15.8", clients=20000, orders=200000,
+                                   repeat=40, baseline=sqlite)
+    assert "SQLite 3.40.1 served beside it in the same run" in table
+    assert _row(table, "order list |").endswith("| 8.0 | 1.00× pass |")
+
+
+def test_compare_sqlite_needs_a_database_to_compare():
+    with pytest.raises(CommandError, match="--compare-sqlite"):
+        call_command("benchmark", "--compare-sqlite")

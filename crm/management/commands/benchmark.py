@@ -28,6 +28,10 @@ class Command(BaseCommand):
                             help=_("Requests per connection in the 8-connection run."))
         parser.add_argument("--json", dest="json_path", default=None,
                             help=_("Also write the figures to this JSON file (e.g. the SQLite run, as a baseline)."))
+        parser.add_argument("--compare-sqlite", action="store_true",
+                            help=_("With --database-url: also serve the data set from a scratch SQLite file and "
+                                   "alternate every operation's requests between the two servers; prints both "
+                                   "tables and each operation's ratio to SQLite."))
         parser.add_argument("--baseline", dest="baseline_path", default=None,
                             help=_("A JSON file of an earlier run (--json): adds each operation's ratio to it "
                                    "(PostgreSQL against SQLite: within 1.5 times)."))
@@ -36,6 +40,8 @@ class Command(BaseCommand):
         def log(message):
             self.stderr.write(message)
 
+        if options["compare_sqlite"] and not options["database_url"]:
+            raise CommandError(_("--compare-sqlite compares the database of --database-url with SQLite; give both."))
         try:
             table = benchmark.run(
                 database_url=options["database_url"],
@@ -48,6 +54,7 @@ class Command(BaseCommand):
                 log=log,
                 json_path=options["json_path"],
                 baseline_path=options["baseline_path"],
+                compare_sqlite=options["compare_sqlite"],
             )
         except RuntimeError as error:
             raise CommandError(str(error))
