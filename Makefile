@@ -17,7 +17,7 @@ bench:
 	DJANGO_DEBUG=1 .venv/bin/python manage.py benchmark
 
 bench-postgres:
-	DJANGO_DEBUG=1 .venv/bin/python manage.py benchmark --database-url postgres://postgres@127.0.0.1:5432/crm_bench
+	DJANGO_DEBUG=1 .venv/bin/python manage.py benchmark --database-url postgres://postgres@127.0.0.1:5432/crm_bench --compare-sqlite
 
 check-migrations:
 	DJANGO_DEBUG=1 .venv/bin/python manage.py makemigrations --check --dry-run

@@ -18,7 +18,7 @@ PROBE = (
 
 def run_settings(env_overrides: dict, code: str = PROBE) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DJANGO_", "DATABASE_", "TIME_ZONE", "LANGUAGE_CODE"))}
+           if not key.startswith(("DJANGO_", "DATABASE_", "SQLITE_", "TIME_ZONE", "LANGUAGE_CODE"))}
     # DJANGO_ENV_FILE="": a developer's .env must not leak into these checks.
     env.update({"DJANGO_SETTINGS_MODULE": "crm.settings", "DJANGO_ENV_FILE": "", **env_overrides})
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
@@ -53,6 +53,26 @@ def test_defaults_debug_off_sqlite_moscow_russian():
     assert values["options"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in values["options"]["init_command"]
     assert values["options"]["timeout"] >= 5
+
+
+SYNCHRONOUS_PROBE = (
+    "import django; django.setup(); from django.db import connection; "
+    "cursor = connection.cursor(); cursor.execute('PRAGMA synchronous'); print(cursor.fetchone()[0])"
+)
+
+
+@pytest.mark.parametrize("setting, expected", [({}, "2"), ({"SQLITE_SYNCHRONOUS": "normal"}, "1")])
+def test_sqlite_commits_reach_the_disk_by_default(tmp_path, setting, expected):
+    """synchronous=FULL (2): a committed order survives a power cut; NORMAL (1) only when asked for."""
+    result = run_settings({"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                           **setting}, code=SYNCHRONOUS_PROBE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_an_unknown_sqlite_synchronous_mode_is_refused():
+    result = run_settings({"DJANGO_SECRET_KEY": "x" * 50, "SQLITE_SYNCHRONOUS": "OFF"})
+    assert result.returncode != 0 and "SQLITE_SYNCHRONOUS must be FULL or NORMAL" in result.stderr
 
 
 def test_environment_overrides():
