@@ -116,9 +116,10 @@ def _resolve_client(client: Client | int | str | None) -> Client:
         raise ValidationError({"client": [_("No client with id %(id)s.") % {"id": client}]}, code="invalid")
 
 
-def _save_order(order: Order) -> Order:
+def _save_order(order: Order, *, client_changed: bool = True) -> Order:
     order.normalize_fields()
-    order.full_clean(validate_constraints=False)
+    # An unchanged client needs no existence query: PROTECT keeps a client while it has orders.
+    order.full_clean(exclude=None if client_changed else ["client"], validate_constraints=False)
     adding = order._state.adding
     # One transaction for the row and its history record (one commit, one disk flush).
     with transaction.atomic():
@@ -160,7 +161,7 @@ def order_update(*, order: Order, **fields: Any) -> Order:
         fields["client"] = _resolve_client(fields["client"])
     for name, value in fields.items():
         setattr(order, name, "" if value is None and name == "description" else value)
-    return _save_order(order)
+    return _save_order(order, client_changed="client" in fields)
 
 
 def order_delete(*, order: Order) -> None:

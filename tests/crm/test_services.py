@@ -104,6 +104,16 @@ def test_order_create_takes_the_total_from_the_insert_and_an_update_reads_it_bac
     assert order.total_price == Decimal("0.70") == Order.objects.get(pk=order.pk).total_price
 
 
+def test_order_update_checks_the_client_only_when_it_changes():
+    order = OrderFactory()
+    with CaptureQueriesContext(connection) as queries:
+        services.order_update(order=order, quantity=5)
+    assert not [query for query in queries if 'FROM "crm_client"' in query["sql"]]
+    with pytest.raises(ValidationError) as error:
+        services.order_update(order=order, client=999_999)
+    assert "client" in error.value.message_dict
+
+
 def test_order_create_for_archived_client_is_allowed():
     client = ClientFactory(status="archived")
     assert services.order_create(client=client, product="x", price="1").pk
