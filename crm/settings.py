@@ -109,6 +109,9 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, minus the health check's round trip right after a request without error.
+    DATABASES["default"]["ENGINE"] = "crm.db.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several worker processes write at once: WAL lets readers go on while one writes,
     # IMMEDIATE takes the write lock up front and the busy timeout makes writers wait

@@ -85,7 +85,7 @@ def test_environment_overrides():
         "DJANGO_ALLOWED_HOSTS": "crm.example.com,api.example.com",
     })
     assert values["debug"] is True
-    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["engine"] == "crm.db.postgresql"  # Django's backend, see crm/db/postgresql/base.py
     assert values["name"] == "test"
     assert values["tz"] == "Asia/Yekaterinburg"
     assert values["lang"] == "en"
