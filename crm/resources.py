@@ -645,7 +645,11 @@ class OrderResource(CrmResource):
         return order.client.full_name_reversed
 
     def filter_export(self, queryset, **kwargs):
-        return queryset.select_related("client")
+        # Only the columns the file has: each other one costs a conversion per row (200,000 rows).
+        return queryset.select_related("client").only(
+            "id", "created_at", "product", "quantity", "price", "total_price", "description", "status",
+            "client__id", "client__email", "client__first_name", "client__last_name", "client__middle_name",
+        )
 
     def missing_columns_error(self, headers):
         if not {ORDER_ID, CLIENT_EMAIL, CLIENT_ID}.intersection(headers):
