@@ -86,13 +86,24 @@ class ClientSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _start_id_field(help_text) -> serializers.IntegerField:
+    """A list's `start_id`: how many rows the caller already has."""
+    return serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_START_ID, help_text=help_text)
+
+
+def _order_by_field(allowed: tuple[str, ...]) -> serializers.ChoiceField:
+    """A list's `order_by`: one of the selector's sort fields, optionally with '-'."""
+    return serializers.ChoiceField(
+        choices=[f"{sign}{field}" for field in allowed for sign in ("", "-")],
+        required=False, allow_blank=True, default="-id",
+        help_text=_("A field, optionally with '-' for descending; default -id."),
+    )
+
+
 class ClientListInputSerializer(serializers.Serializer):
     """The parameters of clients/get/."""
 
-    start_id = serializers.IntegerField(
-        required=False, default=0, min_value=0, max_value=MAX_START_ID,
-        help_text=_("How many clients the caller already has (an offset); pages hold 50."),
-    )
+    start_id = _start_id_field(_("How many clients the caller already has (an offset); pages hold 50."))
     status = serializers.ChoiceField(
         choices=list(selectors.CLIENT_STATUSES), required=False, allow_blank=True, default="active",
         help_text=_("active (default), archived or all."),
@@ -101,11 +112,7 @@ class ClientListInputSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=MAX_SEARCH_LENGTH,
         help_text=_("Words found in the name (either order), e-mail or phone digits; case and ё/е do not matter."),
     )
-    order_by = serializers.ChoiceField(
-        choices=[f"{sign}{field}" for field in selectors.CLIENT_ORDER_BY_FIELDS for sign in ("", "-")],
-        required=False, allow_blank=True, default="-id",
-        help_text=_("A field, optionally with '-' for descending; default -id."),
-    )
+    order_by = _order_by_field(selectors.CLIENT_ORDER_BY_FIELDS)
 
 
 class ClientListSerializer(serializers.Serializer):
@@ -191,19 +198,12 @@ class OrderSerializer(serializers.ModelSerializer):
 class OrderListInputSerializer(serializers.Serializer):
     """The parameters of orders/get/."""
 
-    start_id = serializers.IntegerField(
-        required=False, default=0, min_value=0, max_value=MAX_START_ID,
-        help_text=_("How many orders the caller already has (an offset); pages hold 50."),
-    )
+    start_id = _start_id_field(_("How many orders the caller already has (an offset); pages hold 50."))
     status = serializers.ChoiceField(
         choices=list(selectors.ORDER_STATUSES), required=False, allow_blank=True, default="",
         help_text=_("Pending, Completed or Cancelled; empty or all for every status."),
     )
-    order_by = serializers.ChoiceField(
-        choices=[f"{sign}{field}" for field in selectors.ORDER_ORDER_BY_FIELDS for sign in ("", "-")],
-        required=False, allow_blank=True, default="-id",
-        help_text=_("A field, optionally with '-' for descending; default -id."),
-    )
+    order_by = _order_by_field(selectors.ORDER_ORDER_BY_FIELDS)
     client_id = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID,
         help_text=_("Only the orders of this client."),
