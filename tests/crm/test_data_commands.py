@@ -102,3 +102,16 @@ def test_generated_names_agree_in_gender():
         person = random_person(rng)
         female = person["first_name"] in FEMALE_FIRST_NAMES
         assert person["middle_name"].endswith("на") == female
+
+
+def test_generate_data_inserts_orders_in_statements_of_a_thousand_rows(db):
+    """Multi-row INSERTs, each firing the statement-level triggers once (PostgreSQL block counts): 1,000 rows
+    each on PostgreSQL, as many as SQLite's 999 parameters allow there."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call_command("generate_data", "--clients", "3", "--orders", "2500", "--seed", "5", "--no-progress")
+    inserts = [query for query in queries if query["sql"].startswith('INSERT INTO "crm_order"')]
+    assert len(inserts) == 3 if connection.vendor == "postgresql" else len(inserts) <= 30
+    assert Order.objects.count() == 2500

@@ -30,7 +30,8 @@ def insert_rows(objs: list) -> None:
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     row_placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table = connection.ops.quote_name(model._meta.db_table)
-    batch_size = connection.ops.bulk_batch_size(fields, objs)
+    # Django's limit where the database has one (SQLite's parameters); statements of 1,000 rows elsewhere.
+    batch_size = min(1000, connection.ops.bulk_batch_size(fields, objs))
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
             batch = objs[start : start + batch_size]
