@@ -8,7 +8,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from api.authentication import clear_user_cache
 
 
-def _user_or_permissions_changed(sender, using, **kwargs):
+def _user_or_permissions_changed(sender, using, update_fields=None, **kwargs):
+    if update_fields is not None and set(update_fields) == {"last_login"}:
+        return  # every login saves this; the API checks nothing in it
     clear_user_cache()
     # Again after the commit: until then another thread of this worker could cache the old row.
     transaction.on_commit(clear_user_cache, using=using)

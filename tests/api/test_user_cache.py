@@ -146,3 +146,16 @@ def test_cache_is_emptied_when_it_is_full(cache_on, manager, viewer, monkeypatch
     viewer_api.get(ORDERS)
 
     assert list(authentication._users) == [viewer.pk]
+
+
+def test_a_login_elsewhere_keeps_the_cache(cache_on, manager_api, manager, django_assert_num_queries):
+    """Every login saves last_login; that alone must not drop every cached user of the worker."""
+    from django.contrib.auth.models import update_last_login
+
+    assert manager_api.get(ORDERS).status_code == 200
+    update_last_login(None, manager)
+    with django_assert_num_queries(1):
+        assert manager_api.get(ORDERS).status_code == 200
+    manager.first_name = "Пётр"
+    manager.save()  # any other save still drops it
+    assert authentication._users == {}
