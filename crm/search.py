@@ -82,13 +82,23 @@ class SearchContains(Contains):
 
     Same results as `contains`: on SQLite a term of three or more characters is looked up in the
     FTS5 trigram table (byte-exact, as the text is already normalised); shorter terms, and other
-    databases, run the plain LIKE, which PostgreSQL serves from its pg_trgm GIN index.
+    databases, run the plain LIKE, which PostgreSQL serves from its pg_trgm GIN index. On PostgreSQL
+    the LIKE comes with the same test again, priced at its real cost (`crm_search_position`,
+    migration crm/0008), so the planner reads that index for a rare term instead of walking the
+    id index through thousands of rows.
     """
 
     lookup_name = "search_contains"
 
     def as_sql(self, compiler, connection):
         return Contains(self.lhs, self.rhs).as_sql(compiler, connection)
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = self.as_sql(compiler, connection)
+        if not isinstance(self.rhs, str) or self.lhs.target.model._meta.db_table not in SEARCH_INDEXED_TABLES:
+            return sql, params
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        return f"({sql} AND crm_search_position({lhs_sql}, %s) IS NOT NULL)", [*params, *lhs_params, self.rhs]
 
     def fts_table(self, connection) -> str | None:
         """The FTS5 table that answers this lookup on `connection`, or None when it runs as a plain LIKE."""

@@ -69,6 +69,19 @@ def test_client_search_special_characters_are_literal(people):
     assert found("_") == set()
 
 
+@pytest.mark.parametrize("query, expected", [("n_p", {"Under"}), ("50%", {"Percent"}), ("k\\s", {"Back\\slash"})])
+def test_client_search_finds_like_wildcards_literally(people, query, expected):
+    # LIKE's wildcards and escape character in the text itself: the LIKE and PostgreSQL's priced
+    # recheck (crm_search_position, migration 0008) must both take them literally.
+    ClientFactory(first_name="Иван", last_name="Under", email="ivan_petrov@example.com")
+    ClientFactory(first_name="Иван", last_name="Nounder", email="ivanxpetrov@example.com")
+    ClientFactory(first_name="Скидка 50%", last_name="Percent", email="percent@example.com")
+    ClientFactory(first_name="Скидка 500", last_name="Nopercent", email="nopercent@example.com")
+    ClientFactory(first_name="Back", last_name="Back\\slash", email="backslash@example.com")
+    ClientFactory(first_name="Back", last_name="Backslash", email="nobackslash@example.com")
+    assert found(query) == expected
+
+
 def test_client_list_status_filter(people):
     people["john"].status = "archived"
     people["john"].save()
