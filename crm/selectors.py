@@ -1,7 +1,7 @@
 """Reads of clients and orders, shaped for their callers (admin, API, exports)."""
 
 from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.expressions import Col, RawSQL
 from django.db.models.functions import Coalesce
@@ -226,14 +226,26 @@ def _ordering(order_by: str | None, allowed: tuple[str, ...]) -> list[str]:
 
 
 def search_filter(query: str, *fields: str) -> Q:
-    """A Q that keeps rows where every term of the query is found in one of the search fields."""
+    """A Q that keeps rows where every term of the query is found in one of the search fields.
+
+    On PostgreSQL a client's field (`client__search_text`) is matched as `client IN (the clients
+    that match)`, not through a join: the matching clients come from their index once, instead of
+    every order's client being looked up and tested in turn (for a surname, 90–450 ms became
+    20–30 ms on 200,000 orders). SQLite keeps the join, which its planner handles better (the
+    subquery made it collect and sort every match of a common product word).
+    """
+    subquery_for_clients = connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
     condition = Q()
     for term in search_terms(query):
         term_condition = Q()
         for field in fields:
+            relation, _separator, name = field.rpartition("__")
             # `search_text` columns have a trigram index; `search_contains` uses it (same results as contains).
-            lookup = "search_contains" if field.rsplit("__", 1)[-1] == "search_text" else "contains"
-            term_condition |= Q(**{f"{field}__{lookup}": term})
+            lookup = "search_contains" if name == "search_text" else "contains"
+            if relation == "client" and subquery_for_clients:
+                term_condition |= Q(client__in=Client.objects.filter(**{f"{name}__{lookup}": term}).values("pk"))
+            else:
+                term_condition |= Q(**{f"{field}__{lookup}": term})
         condition &= term_condition
     return condition
 

@@ -1,4 +1,4 @@
-"""PostgreSQL's plans for searches on a table of realistic size (migration 0008).
+"""PostgreSQL's plans for searches on a table of realistic size (migration 0008, crm.selectors.search_filter).
 
 The planner prices a LIKE test like an integer comparison. Left to that, it walks the id index
 through thousands of clients to fill a page for a rare name instead of reading the trigram index.
@@ -68,4 +68,10 @@ def test_the_priced_recheck_does_not_start_parallel_workers(many_clients):
             cursor.execute(f"SET LOCAL {setting} = 0")
     for search in ("анатолий", "иван", "client1"):
         assert "Gather" not in _plan(selectors.client_list(search=search, status="all")[:50])
-        assert "Gather" not in _plan(selectors.order_list(search=search)[:50])
+        assert "Gather" not in _plan(selectors.order_list(search=search, search_clients=True)[:100])
+
+
+def test_an_order_search_by_client_reads_the_matching_clients_once(many_clients):
+    # Not a join testing every order's client in turn: the matching clients come from their index.
+    plan = _plan(selectors.order_list(search="анатолий", search_clients=True)[:100])
+    assert "crm_client_search_trgm" in plan, plan
