@@ -33,7 +33,7 @@ from crm import services
 from crm.admin_filters import HasOrdersFilter, TotalRangeFilter
 from crm.admin_import_export import ClientImportExportMixin, OrderImportExportMixin
 from crm.models import Client, Order
-from crm.selectors import client_list_with_totals, search_filter
+from crm.selectors import client_list_with_totals, search_filter, search_order_history
 
 STATUS_LABELS = {
     Order.Status.PENDING.label: "warning",
@@ -458,7 +458,7 @@ class DeletedOrderAdmin(FastChangeListMixin, ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        return queryset.filter(search_filter(search_term, "search_text", "client__search_text")), False
+        return search_order_history(queryset, search_term), False
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {**(extra_context or {}), "title": _("Deleted orders")})

@@ -11,7 +11,7 @@ from django.db.models.sql.where import AND, WhereNode
 from django.utils.translation import gettext as _
 
 from crm.models import Client, Order
-from crm.search import SearchContains, fts_all_phrases, search_terms
+from crm.search import SearchContains, fts_all_phrases, search_document, search_terms
 
 for _model in (Client, Order):
     _model._meta.get_field("search_text").register_lookup(SearchContains)
@@ -248,6 +248,26 @@ def search_filter(query: str, *fields: str) -> Q:
                 term_condition |= Q(**{f"{field}__{lookup}": term})
         condition &= term_condition
     return condition
+
+
+def search_order_history(records: QuerySet, query: str) -> QuerySet:
+    """The order history records (e.g. deleted orders) where every term of the query is found in the
+    order's product or description, or in its client's name, e-mail or phone.
+
+    History keeps no search text of its own (it is left out of the history), so the records are
+    matched here, in Python, on the same text an order's `search_text` holds; meant for short lists
+    such as the deleted orders.
+    """
+    terms = search_terms(query)
+    if not terms:
+        return records
+    matching = []
+    rows = records.values_list("history_id", "product", "description", "client__search_text")
+    for history_id, product, description, client_text in rows.iterator():
+        order_text = search_document(product, description)
+        if all(term in order_text or term in (client_text or "") for term in terms):
+            matching.append(history_id)
+    return records.filter(history_id__in=matching)
 
 
 def client_list(*, search: str = "", status: str | None = "active", order_by: str | None = "-id") -> QuerySet[Client]:

@@ -6,7 +6,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from crm.models import Client, Order
-from crm.services import order_update
+from crm.services import order_delete, order_update
 from tests.factories import ClientFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -217,6 +217,19 @@ def test_viewer_sees_deleted_orders_but_cannot_restore(viewer_client, client_wit
     assert restore_url not in html
     assert viewer_client.post(restore_url, {"_form_submitted": "1"}).status_code == 403
     assert not Order.objects.filter(pk=order_id).exists()
+
+
+def test_deleted_orders_are_found_by_the_clients_name(manager_client, client_with_orders):
+    other = ClientFactory(first_name="Борис", last_name="Другов", email="drugov@example.com")
+    for order in [*client_with_orders.orders.all(), OrderFactory(client=other, product="Кофемашина")]:
+        order_delete(order=order)
+    deleted_list = reverse("admin:crm_historicalorder_changelist")
+
+    html = manager_client.get(deleted_list, {"q": "ёлкин"}).content.decode()
+    assert "Ноутбук" in html and "Мышь" in html and "Кофемашина" not in html
+    html = manager_client.get(deleted_list, {"q": "анатолий мышь"}).content.decode()
+    assert "Мышь" in html and "Ноутбук" not in html and "Кофемашина" not in html
+    assert "Кофемашина" in manager_client.get(deleted_list, {"q": "другов"}).content.decode()
 
 
 def test_service_level_changes_show_in_the_admin_history(manager_client, client_with_orders):
