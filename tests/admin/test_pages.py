@@ -1,6 +1,7 @@
 """Every admin page renders for a manager and for a viewer, with its key content and bounded queries."""
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 
 from crm.models import Client, Order
@@ -54,6 +55,19 @@ def test_change_lists_render(staff_client, client_with_orders, url_name):
         assert response.status_code == 403
         return
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("search", ["анатолий", "%", "_", "\\", "9001", "x" * 300, "ёлкин ноутбук", "\x00"])
+def test_every_change_list_answers_a_search(superuser, client, client_with_orders, search):
+    # Every searchable list of the admin (a superuser sees them all), including searches that are
+    # LIKE wildcards, a NUL character or absurdly long: a page, never a server error.
+    client.force_login(superuser)
+    searchable = [model_admin for model_admin in admin.site._registry.values() if model_admin.search_fields]
+    assert len(searchable) >= 5
+    for model_admin in searchable:
+        opts = model_admin.model._meta
+        response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"), {"q": search})
+        assert response.status_code == 200, (opts.label, response.status_code)
 
 
 def test_client_change_form_shows_orders_and_buttons_by_role(staff_client, client_with_orders):
