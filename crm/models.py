@@ -162,10 +162,10 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["status", "-id"], name="order_status_id_idx"),
             # (group, created_at, total_price): the report and dashboard sums per status, client or
-            # product over a window read these indexes alone, already grouped.
+            # product and status over a window read these indexes alone, already grouped.
             models.Index(fields=["status", "created_at", "total_price"], name="order_status_created_sum_idx"),
             models.Index(fields=["client", "created_at", "total_price"], name="order_client_created_sum_idx"),
-            models.Index(fields=["product", "created_at", "total_price"], name="order_product_created_sum_idx"),
+            models.Index(fields=["product", "status", "created_at", "total_price"], name="order_product_status_sum_idx"),
             models.Index(fields=["client", "-id"], name="order_client_id_idx"),
             # Sortable columns end with the id, the tie-breaker of every ordering, so a sorted
             # page (even a deep one) is read from the index alone.
