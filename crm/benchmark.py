@@ -477,12 +477,39 @@ class RateResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+def post_prebuilt(port: int, request: bytes) -> int:
+    """Send a whole prebuilt HTTP request on a new connection, read the whole response, return its status.
+
+    The 8-connection run sends its requests this way rather than through http.client: the load
+    generator shares the machine's two cores with the server, and http.client's request building and
+    header parsing took enough of them to cut the server's measured rate by 8–18%. The response is still
+    read to the end and checked against its Content-Length.
+    """
+    with socket.create_connection((HOST, port), timeout=120) as sock:
+        sock.sendall(request)
+        chunks = []
+        while data := sock.recv(65536):
+            chunks.append(data)
+    head, _separator, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].split()
+    if len(status_line) < 2 or not status_line[1].isdigit():
+        raise RuntimeError(f"not an HTTP response: {head[:60]!r}")
+    length = re.search(rb"\r\ncontent-length:\s*(\d+)", head, re.IGNORECASE)
+    if length and int(length.group(1)) != len(body):
+        raise RuntimeError(f"incomplete response: {len(body)} of {int(length.group(1))} bytes")
+    return int(status_line[1])
+
+
 def concurrent_rate(port: int, token: str, *, connections: int, requests_each: int,
                     time_limit: float = 120.0) -> RateResult | str:
     """Requests per second on the orders list with `connections` clients at once, each opening a new
     connection per request. The clients start together (a barrier); a failed request is counted and
     the client goes on; the run stops at `time_limit` seconds whatever is left."""
     Session(port, token=token).request("POST", "/api/orders/get/", {})  # warm-up; raises NotAvailable
+    request = (
+        f"POST /api/orders/get/ HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    ).encode()
     lock = threading.Lock()
     counts = {"ok": 0, "errors": 0}
     first_error: list[str] = []
@@ -490,20 +517,19 @@ def concurrent_rate(port: int, token: str, *, connections: int, requests_each: i
     deadline: list[float] = []
 
     def client():
-        session = Session(port, token=token)
         barrier.wait()
         for _ in range(requests_each):
             if time.perf_counter() > deadline[0]:
                 return
             try:
-                session.request("POST", "/api/orders/get/", {})
-                outcome = "ok"
-            except Exception as error:
-                outcome = "errors"
-                if not first_error:
-                    first_error.append(f"{type(error).__name__}: {str(error)[:60]}")
+                status = post_prebuilt(port, request)
+                error = "" if status == 200 else f"HTTP {status}"
+            except Exception as exception:
+                error = f"{type(exception).__name__}: {str(exception)[:60]}"
             with lock:
-                counts[outcome] += 1
+                counts["errors" if error else "ok"] += 1
+                if error and not first_error:
+                    first_error.append(error)
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(connections)]
     for thread in threads:
