@@ -445,7 +445,10 @@ class DeletedOrderAdmin(FastChangeListMixin, ModelAdmin):
     list_display = ("id", "product", "client_name", "quantity", "total", "status", "history_date", "history_user")
     list_display_links = None
     list_select_related = ("client", "history_user")
-    search_fields = ("search_text",)
+    # History records keep no search_text: the field named here only shows the search box, the search
+    # itself is crm.selectors.search_order_history (get_search_results).
+    search_fields = ("product",)
+    search_help_text = gettext_lazy("Product, description, or the client's name and e-mail.")
     list_per_page = 50
     show_full_result_count = False
     ordering = ("-history_date",)

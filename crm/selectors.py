@@ -262,7 +262,7 @@ def search_order_history(records: QuerySet, query: str) -> QuerySet:
     if not terms:
         return records
     matching = []
-    rows = records.values_list("history_id", "product", "description", "client__search_text")
+    rows = records.order_by().values_list("history_id", "product", "description", "client__search_text")
     for history_id, product, description, client_text in rows.iterator():
         order_text = search_document(product, description)
         if all(term in order_text or term in (client_text or "") for term in terms):

@@ -227,6 +227,7 @@ def test_deleted_orders_are_found_by_the_clients_name(manager_client, client_wit
 
     html = manager_client.get(deleted_list, {"q": "ёлкин"}).content.decode()
     assert "Ноутбук" in html and "Мышь" in html and "Кофемашина" not in html
+    assert "Товар, описание, ФИО или e-mail клиента." in html  # what the search box searches
     html = manager_client.get(deleted_list, {"q": "анатолий мышь"}).content.decode()
     assert "Мышь" in html and "Ноутбук" not in html and "Кофемашина" not in html
     assert "Кофемашина" in manager_client.get(deleted_list, {"q": "другов"}).content.decode()
