@@ -141,6 +141,14 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     return response
 
 
+def lockout_json_response(original_response=None) -> JsonResponse:
+    """What a locked-out login gets under /api/ (django-axes): the envelope with 429."""
+    if original_response is not None and original_response.status_code == 429:
+        return original_response  # the token view already answered with the envelope
+    locked_out = LoginLockedOut()
+    return JsonResponse(envelope(locked_out.detail), status=locked_out.status_code, json_dumps_params=COMPACT_JSON)
+
+
 def _json_or_default(request, status_code: int, message: str, default_view, *args, **kwargs):
     if request.path.startswith("/api/"):
         return JsonResponse(envelope(message), status=status_code, json_dumps_params=COMPACT_JSON)

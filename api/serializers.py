@@ -5,8 +5,6 @@ Input serializers only check types and the single-field limits derived from the 
 client) is left to crm.services, which the views call.
 """
 
-from decimal import Decimal
-
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,6 +14,7 @@ from rest_framework import serializers
 
 from crm import selectors
 from crm.models import Client, Order
+from crm.money import format_amount
 from reports.models import Report
 from reports.rendering import format_date_created
 
@@ -225,19 +224,11 @@ ORDER_ROW_FIELDS = (
     "id", "client_id", "client__first_name", "client__last_name", "client__email", "client__mobile_phone",
     "product", "quantity", "price", "total_price", "description", "status", "created_at",
 )
-CENTS = Decimal("0.01")
 
 
 def order_rows(orders: QuerySet[Order]) -> QuerySet:
     """The orders as tuples of ORDER_ROW_FIELDS, the input of order_data()."""
     return orders.values_list(*ORDER_ROW_FIELDS)
-
-
-def money(value) -> str:
-    """A decimal as DecimalField(decimal_places=2, coerce_to_string=True) writes it: "1500.00"."""
-    if not isinstance(value, Decimal):
-        value = Decimal(str(value).strip())
-    return f"{value.quantize(CENTS):f}"
 
 
 def order_data(row: tuple, tz=None) -> dict:
@@ -254,8 +245,8 @@ def order_data(row: tuple, tz=None) -> dict:
         },
         "product": product,
         "quantity": quantity,
-        "price": money(price),
-        "total_price": money(total_price),
+        "price": format_amount(price),
+        "total_price": format_amount(total_price),
         "description": description,
         "status": status,
         "created_at": timezone.localtime(created_at, tz).strftime(CONTRACT_DATETIME_FORMAT),

@@ -6,8 +6,7 @@ from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 
 class CompactHistoryMixin:
-    """Keeps a throttle's request times as array("d"): the cache pickles one block of bytes per request
-    instead of thousands of floats (0.35 ms → 0.05 ms at 9,000 requests a minute)."""
+    """Keeps a throttle's request times as array("d"), which the cache pickles far faster than a list of floats."""
 
     def throttle_success(self):
         if not isinstance(self.history, array):

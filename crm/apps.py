@@ -7,11 +7,8 @@ from django.utils.translation import gettext_lazy as _
 def analyze_sqlite_after_migrate(sender, using, **kwargs):
     """Refresh SQLite's planner statistics after every migrate (each deploy and each `bootstrap run`).
 
-    SQLite plans without statistics until ANALYZE runs, and it never runs one by itself (PRAGMA optimize
-    does nothing on a database that was never analysed, and `analysis_limit` samples were too coarse
-    here). Without them the yearly report, for one, reads its window through the created_at index
-    and sorts it (about 230 ms on 200,000 orders) instead of walking its grouped indexes (about 120 ms).
-    A full ANALYZE of that data set takes about 0.3 s.
+    SQLite never runs ANALYZE by itself, and without statistics it picks slow plans for the reports;
+    see docs/performance.md.
     """
     connection = connections[using]
     if connection.vendor == "sqlite":
@@ -24,4 +21,10 @@ class CrmConfig(AppConfig):
     verbose_name = _("Clients and orders")
 
     def ready(self):
+        from crm.models import Client, Order
+        from crm.search import SearchContains
+
+        # `search_text__search_contains`: the index-backed substring search of crm/search.py.
+        for model in (Client, Order):
+            model._meta.get_field("search_text").register_lookup(SearchContains)
         post_migrate.connect(analyze_sqlite_after_migrate, sender=self, dispatch_uid="crm.analyze_sqlite")

@@ -11,7 +11,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -23,16 +23,40 @@ MAX_DESCRIPTION_LENGTH = 5000
 # PostgreSQL cannot store NUL in text: refuse it as bad input on every path, not as a database error.
 no_nul = ProhibitNullCharactersValidator()
 
+# The one definition of an order's total; the database computes and stores it (Order.total_price).
+ORDER_TOTAL = models.F("quantity") * models.F("price")
+
+
+def normalize_email(email: str | None) -> str:
+    """E-mails are stored trimmed and lower-cased, so that one mailbox is one client whatever its case."""
+    return (email or "").strip().lower()
+
+
 phone_validator = RegexValidator(
     regex=r"^\+?[\d\s()\-.]{5,25}$",
     message=_("Enter a phone number of 5 to 25 digits; only digits, spaces, +, -, ( and ) are allowed."),
 )
 
 
+class ClientStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ARCHIVED = "archived", _("Archived")
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "Pending", _("Pending")
+    COMPLETED = "Completed", _("Completed")
+    CANCELLED = "Cancelled", _("Cancelled")
+
+
+def fixed_russian_labels(status_choices: type[models.TextChoices]) -> dict[str, str]:
+    """{value: Russian label} of a status, for texts whose language is fixed (import files, report text)."""
+    with translation.override("ru"):
+        return {value: str(label) for value, label in status_choices.choices}
+
+
 class Client(models.Model):
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        ARCHIVED = "archived", _("Archived")
+    Status = ClientStatus
 
     first_name = models.CharField(_("first name"), max_length=100, validators=[no_nul])
     last_name = models.CharField(_("last name"), max_length=100, validators=[no_nul])
@@ -40,7 +64,7 @@ class Client(models.Model):
     mobile_phone = models.CharField(
         _("mobile phone"), max_length=32, blank=True, default="", validators=[phone_validator]
     )
-    # Stored lower-cased (see save()), and unique on lower(email) in the database as well.
+    # Stored normalised (normalize_email), and unique on lower(email) in the database as well.
     email = models.EmailField(_("e-mail"), max_length=254, validators=[no_nul])
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     added_at = models.DateTimeField(_("added"), default=timezone.now, db_index=True)
@@ -60,7 +84,7 @@ class Client(models.Model):
                 violation_error_message=_("A client with this e-mail already exists."),
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=["active", "archived"]), name="client_status_valid"
+                condition=models.Q(status__in=ClientStatus.values), name="client_status_valid"
             ),
             models.CheckConstraint(
                 condition=~models.Q(first_name="") & ~models.Q(last_name="") & ~models.Q(email=""),
@@ -98,7 +122,7 @@ class Client(models.Model):
         self.last_name = (self.last_name or "").strip()
         self.middle_name = (self.middle_name or "").strip()
         self.mobile_phone = (self.mobile_phone or "").strip()
-        self.email = (self.email or "").strip().lower()
+        self.email = normalize_email(self.email)
         self.search_text = search_document(
             self.last_name, self.first_name, self.middle_name, self.email, phone=self.mobile_phone
         )
@@ -111,10 +135,7 @@ class Client(models.Model):
 
 
 class Order(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "Pending", _("Pending")
-        COMPLETED = "Completed", _("Completed")
-        CANCELLED = "Cancelled", _("Cancelled")
+    Status = OrderStatus
 
     client = models.ForeignKey(
         Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="orders"
@@ -132,7 +153,7 @@ class Order(models.Model):
     # Computed and stored by the database itself, so no code path (bulk_create,
     # queryset.update, raw imports) can ever leave it out of step.
     total_price = models.GeneratedField(
-        expression=models.F("quantity") * models.F("price"),
+        expression=ORDER_TOTAL,
         output_field=models.DecimalField(_("total"), max_digits=18, decimal_places=2),
         db_persist=True,
         verbose_name=_("total"),
@@ -155,7 +176,7 @@ class Order(models.Model):
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="order_quantity_positive"),
             models.CheckConstraint(condition=models.Q(price__gte=0), name="order_price_not_negative"),
             models.CheckConstraint(
-                condition=models.Q(status__in=["Pending", "Completed", "Cancelled"]), name="order_status_valid"
+                condition=models.Q(status__in=OrderStatus.values), name="order_status_valid"
             ),
             models.CheckConstraint(condition=~models.Q(product=""), name="order_product_not_empty"),
         ]
@@ -180,13 +201,6 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return _("Order #%(id)s: %(product)s") % {"id": self.pk, "product": self.product}
-
-    @property
-    def computed_total(self) -> Decimal:
-        """quantity × price in Python, for forms showing a total before the row is saved."""
-        if self.quantity is None or self.price is None:
-            return Decimal("0.00")
-        return (Decimal(self.quantity) * Decimal(self.price)).quantize(Decimal("0.01"))
 
     def normalize_fields(self) -> None:
         """Trim text and rebuild the search text (bulk paths call this too)."""

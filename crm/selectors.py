@@ -1,213 +1,27 @@
-"""Reads of clients and orders, shaped for their callers (admin, API, exports)."""
+"""Reads of clients and orders, shaped for their callers (admin, API, exports, dashboard)."""
 
-from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Count, DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.expressions import Col, RawSQL
-from django.db.models.functions import Coalesce
-from django.db.models.lookups import Exact, Lookup
-from django.db.models.sql.datastructures import BaseTable
-from django.db.models.sql.where import AND, WhereNode
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import (
+    Count, DateField, DecimalField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Client, Order
-from crm.search import SearchContains, fts_all_phrases, search_document, search_terms
-
-for _model in (Client, Order):
-    _model._meta.get_field("search_text").register_lookup(SearchContains)
+from crm.models import ORDER_TOTAL, Client, Order
+from crm.money import amount_from_cents, cents_sum
+from crm.paging import DeepPageQuerySet
+from crm.search import search_document, search_terms
 
 CLIENT_ORDER_BY_FIELDS = ("id", "first_name", "last_name", "middle_name", "email", "mobile_phone", "added_at")
 ORDER_ORDER_BY_FIELDS = ("id", "product", "quantity", "price", "total_price", "status", "created_at")
-CLIENT_STATUSES = ("active", "archived", "all")
-ORDER_STATUSES = tuple(Order.Status.values) + ("all",)
-# From this offset on, a page first finds its ids, then joins only those rows (see DeepPageQuerySet).
-DEEP_PAGE_OFFSET = 1000
-# PostgreSQL keeps row counts per block of 2**ID_BLOCK_BITS ids (migration 0007, same value there).
-ID_BLOCK_BITS = 11
-ID_COUNTED_TABLES = ("crm_client", "crm_order")
-
-
-class DeepPageQuerySet(QuerySet):
-    """A QuerySet whose pages stay fast on large tables. Two kinds of page are rewritten:
-
-    - a search ordered by id (SQLite): the FTS5 index lists its matches in rowid order, so
-      `qs[0:50]` asks it for just those 50 ids (the index stops early) instead of collecting all
-      16,000 matches of a common word first (see `_search_index_page`);
-    - a deep page, `qs[100000:100050]`: one query picks the page's ids from an index and joins the
-      related rows for those 50 only, instead of for all 100,050 rows the database steps over;
-      on PostgreSQL, a deep page ordered by id (of all rows or of one status) first finds the block
-      of ids it starts in from the per-block row counts and steps over at most one block
-      (see `_counted_page`).
-
-    Both return the same rows, in the same order, as the plain slice.
-    """
-
-    def __getitem__(self, k):
-        if not self._is_page(k):
-            return super().__getitem__(k)
-        search_page = self._search_index_page(k.start or 0, k.stop)
-        if search_page is not None:
-            return search_page
-        if (k.start or 0) < DEEP_PAGE_OFFSET:
-            return super().__getitem__(k)
-        counted_page = self._counted_page(k.start, k.stop)
-        if counted_page is not None:
-            return counted_page
-        page_ids = self.values("pk")
-        _drop_joins_no_condition_needs(page_ids.query)
-        return self._page_of(QuerySet.__getitem__(page_ids, k))
-
-    def _page_of(self, page_ids):
-        page = self._chain()
-        # The page's ids already satisfy every filter; evaluating them again would only cost time.
-        page.query.where = WhereNode()
-        return page.filter(pk__in=page_ids)
-
-    def _is_page(self, k) -> bool:
-        return (
-            isinstance(k, slice)
-            and k.step is None
-            and k.stop is not None
-            and 0 <= (k.start or 0) < k.stop
-            and self._result_cache is None
-            and not self.query.is_sliced
-            and not self.query.annotations
-            and not self.query.distinct
-            and not self.query.combinator
-            and connections[self.db].features.allow_sliced_subqueries_with_in
-        )
-
-    def _search_index_page(self, start: int, stop: int):
-        """The page as `pk IN (ids from the FTS5 index, in rowid order, LIMIT/OFFSET)`, or None when the
-        query is not an id-ordered search whose every condition is on the searched table itself."""
-        ordering = tuple(self.query.order_by)
-        if ordering not in (("-id",), ("id",), ("-pk",), ("pk",)) or self.query.extra_order_by or self.query.extra:
-            return None
-        connection = connections[self.db]
-        table = self.model._meta.db_table
-        if not self.query.where or not isinstance(self.query.alias_map.get(table), BaseTable):
-            return None
-        compiler = self.query.get_compiler(connection=connection)
-        fts_table, phrases, conditions, params = None, [], [], []
-        for condition in _and_conditions(self.query.where):
-            if condition is None:
-                return None
-            if (isinstance(condition, SearchContains) and condition.lhs.alias == table
-                    and condition.fts_table(connection)):
-                fts_table = condition.fts_table(connection)
-                phrases.append(condition.rhs)
-                continue
-            # Any other condition must be a plain comparison on the searched table (status, client, short term).
-            if not (isinstance(condition, Lookup) and isinstance(condition.lhs, Col) and condition.lhs.alias == table
-                    and not hasattr(condition.rhs, "resolve_expression")):
-                return None
-            try:
-                sql, condition_params = compiler.compile(condition)
-            except (EmptyResultSet, FullResultSet):
-                return None
-            conditions.append(sql)
-            params.extend(condition_params)
-        if not phrases:
-            return None
-        quote = connection.ops.quote_name
-        fts, rowid = quote(fts_table), f"{quote(fts_table)}.rowid"
-        join = f" INNER JOIN {quote(table)} ON {quote(table)}.{quote(self.model._meta.pk.column)} = {rowid}"
-        direction = "DESC" if ordering[0].startswith("-") else "ASC"
-        sql = (
-            f"SELECT {rowid} FROM {fts}{join if conditions else ''} "
-            f"WHERE {' AND '.join([f'{fts} MATCH %s', *conditions])} "
-            f"ORDER BY {rowid} {direction} LIMIT {int(stop) - int(start)} OFFSET {int(start)}"
-        )
-        return self._page_of(RawSQL(sql, [fts_all_phrases(phrases), *params]))
-
-
-    def _counted_page(self, start: int, stop: int):
-        """The page as `pk IN (ids after a jump to the right block)` on PostgreSQL, or None unless the
-        query is ordered by id and filters on nothing but (at most) its status.
-
-        One statement, so the counts and the rows come from the same snapshot: the block the page starts
-        in is the last one whose rows before it (in page order) are no more than `start`. Without any
-        counts it is the plain OFFSET.
-        """
-        connection = connections[self.db]
-        table = self.model._meta.db_table
-        ordering = tuple(self.query.order_by)
-        if (connection.vendor != "postgresql" or table not in ID_COUNTED_TABLES
-                or ordering not in (("-id",), ("id",), ("-pk",), ("pk",))
-                or self.query.extra_order_by or self.query.extra):
-            return None
-        statuses = []
-        for condition in _and_conditions(self.query.where):
-            if not (isinstance(condition, Exact) and isinstance(condition.lhs, Col) and condition.lhs.alias == table
-                    and condition.lhs.target.name == "status" and isinstance(condition.rhs, str)):
-                return None
-            statuses.append(condition.rhs)
-        if len(statuses) > 1:
-            return None
-        descending = ordering[0].startswith("-")
-        quote = connection.ops.quote_name
-        status_filter = "AND status = %s" if statuses else ""
-        row_filter = f"AND {quote(table)}.status = %s" if statuses else ""
-        # Rows before a block in page order: those in the blocks above it (descending) or below it.
-        before_order, pick_order = ("DESC", "ASC") if descending else ("ASC", "DESC")
-        page_bound = (f"id < COALESCE((SELECT (block + 1) << {ID_BLOCK_BITS} FROM start), 9223372036854775807)"
-                      if descending else f"id >= COALESCE((SELECT block << {ID_BLOCK_BITS} FROM start), 0)")
-        sql = f"""
-            WITH blocks AS (
-                SELECT block, sum(row_count) AS row_count FROM (
-                    SELECT block, row_count FROM crm_id_block WHERE table_name = %s {status_filter}
-                    UNION ALL
-                    SELECT block, row_count FROM crm_id_block_change WHERE table_name = %s {status_filter}
-                ) AS counts
-                GROUP BY block
-            ), start AS (
-                SELECT block, rows_before FROM (
-                    SELECT block, sum(row_count) OVER (ORDER BY block {before_order}) - row_count AS rows_before
-                    FROM blocks
-                ) AS positions
-                WHERE rows_before <= %s ORDER BY block {pick_order} LIMIT 1
-            )
-            SELECT {quote(table)}.id FROM {quote(table)}
-            WHERE {quote(table)}.{page_bound} {row_filter}
-            ORDER BY {quote(table)}.id {"DESC" if descending else "ASC"}
-            LIMIT {int(stop) - int(start)} OFFSET %s - COALESCE((SELECT rows_before FROM start), 0)
-        """
-        params = [table, *statuses, table, *statuses, int(start), *statuses, int(start)]
-        return self._page_of(RawSQL(sql, params))
-
-
-def _drop_joins_no_condition_needs(query) -> None:
-    """Leave out of an id query the joins only its former columns used (`values("pk")` after
-    `values_list("client__email", ...)` still joins crm_client, for every row it steps over).
-
-    Only when every such join follows a foreign key forwards: one row at most per row, and the
-    key's constraint means the join keeps every row, so the ids are the same without it."""
-    needed = {col.alias for col in query._gen_cols([query.where])}
-    for alias in list(needed):
-        while (parent := getattr(query.alias_map.get(alias), "parent_alias", None)) is not None:
-            needed.add(parent)
-            alias = parent
-    unused = [alias for alias, join in query.alias_map.items()
-              if alias not in needed and query.alias_refcount[alias] and getattr(join, "join_field", None) is not None]
-    for alias in unused:
-        field = query.alias_map[alias].join_field
-        if not (field.concrete and (field.many_to_one or field.one_to_one)):
-            return
-    for alias in unused:
-        query.alias_refcount[alias] = 0
-
-
-def _and_conditions(node):
-    """The conditions of a WHERE tree that are all ANDed together; None stands for any part that is not
-    (an OR of several conditions, a negation)."""
-    if not isinstance(node, WhereNode):
-        yield node
-        return
-    if node.negated or (node.connector != AND and len(node.children) > 1):
-        yield None
-        return
-    for child in node.children:
-        yield from _and_conditions(child)
+CLIENT_STATUSES = (*Client.Status.values, "all")
+ORDER_STATUSES = (*Order.Status.values, "all")
 
 
 def _ordering(order_by: str | None, allowed: tuple[str, ...]) -> list[str]:
@@ -228,11 +42,9 @@ def _ordering(order_by: str | None, allowed: tuple[str, ...]) -> list[str]:
 def search_filter(query: str, *fields: str) -> Q:
     """A Q that keeps rows where every term of the query is found in one of the search fields.
 
-    On PostgreSQL a client's field (`client__search_text`) is matched as `client IN (the clients
-    that match)`, not through a join: the matching clients come from their index once, instead of
-    every order's client being looked up and tested in turn (for a surname, 90–450 ms became
-    20–30 ms on 200,000 orders). SQLite keeps the join, which its planner handles better (the
-    subquery made it collect and sort every match of a common product word).
+    On PostgreSQL a client's field (`client__search_text`) is matched as `client IN (the clients that
+    match)` rather than through a join, so the matching clients come from their index once; SQLite's
+    planner does better with the join.
     """
     subquery_for_clients = connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
     condition = Q()
@@ -338,3 +150,140 @@ def order_list(
         fields = ("search_text", "client__search_text") if search_clients else ("search_text",)
         orders = orders.filter(search_filter(search, *fields))
     return orders.order_by(*_ordering(order_by, ORDER_ORDER_BY_FIELDS))
+
+
+def client_status(client_id) -> str | None:
+    """The status of one client, or None when there is no such client."""
+    return Client.objects.filter(pk=client_id).values_list("status", flat=True).first()
+
+
+def clients_with_orders(clients: QuerySet[Client], *, has_orders: bool) -> QuerySet[Client]:
+    """The clients that have at least one order (or, with has_orders=False, none)."""
+    any_order = Exists(Order.objects.filter(client=OuterRef("pk")))
+    return clients.filter(any_order if has_orders else ~any_order)
+
+
+def deleted_order_list() -> QuerySet:
+    """The last history record of every order deleted for good (not restored since), with its total."""
+    still_there = Exists(Order.objects.filter(pk=OuterRef("id")))
+    return (
+        Order.history.filter(history_type="-")
+        .exclude(still_there)
+        .select_related("client", "history_user")
+        .annotate(total=ORDER_TOTAL)
+    )
+
+
+# ---------------------------------------------------------------------------
+# The admin dashboard
+# ---------------------------------------------------------------------------
+CHART_DAYS = 90
+NEW_CLIENT_DAYS = 30
+LATEST_ORDERS = 10
+
+
+@dataclass
+class DashboardFigures:
+    active_clients: int
+    new_clients: int
+    pending_orders: int
+    revenue_this_month: Decimal
+    revenue_last_month: Decimal
+    orders_this_month: int
+    average_order_value: Decimal
+    # [(status value, label, count, sum)], every status present, in the Status order.
+    by_status: list[tuple[str, str, int, Decimal]]
+    # [(day, orders count, revenue)] for each of the last CHART_DAYS days, oldest first.
+    per_day: list[tuple[date, int, Decimal]]
+    latest_orders: list[Order] = field(default_factory=list)
+
+    @property
+    def revenue_change_percent(self) -> Decimal | None:
+        """This month's revenue against last month's, in percent; None when last month had none."""
+        if not self.revenue_last_month:
+            return None
+        change = (self.revenue_this_month - self.revenue_last_month) / self.revenue_last_month * 100
+        return change.quantize(Decimal("0.1"))
+
+
+def _local_day(field_name: str, start: datetime, end: datetime):
+    """The local calendar day of a datetime column, as an expression to group by.
+
+    On SQLite, TruncDate calls a Python function per row; while the time zone keeps one UTC offset over
+    the window (Moscow has no DST), SQLite's own date() with that offset gives the same day natively.
+    """
+    zone = timezone.get_current_timezone()
+    if connection.vendor == "sqlite":
+        offsets = {
+            timezone.localtime(start + timedelta(days=offset), zone).utcoffset()
+            for offset in range((end - start).days + 2)
+        }
+        offsets.add(timezone.localtime(end, zone).utcoffset())
+        if len(offsets) == 1:
+            seconds = int(offsets.pop().total_seconds())
+            return Func(F(field_name), Value(f"{seconds:+d} seconds"), function="date", output_field=DateField())
+    return TruncDate(field_name, tzinfo=zone)
+
+
+def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
+    """Every figure of the dashboard in four queries, each reading an index over a bounded window."""
+    now = timezone.localtime(now or timezone.now())
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_month_start = timezone.localtime(month_start - timedelta(days=1)).replace(day=1)
+    chart_start = (now - timedelta(days=CHART_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    # One pass over the days that matter: the chart's and last month's (whichever reach further back).
+    window_start = min(chart_start, last_month_start)
+
+    clients = Client.objects.aggregate(
+        active=Count("id", filter=Q(status=Client.Status.ACTIVE)),
+        new=Count("id", filter=Q(added_at__gte=now - timedelta(days=NEW_CLIENT_DAYS))),
+    )
+    # Read from the (status, created_at, total_price) index; the pending count is one of these rows.
+    status_rows = {
+        row["status"]: row
+        for row in Order.objects.order_by().values("status").annotate(count=Count("id"), cents=cents_sum())
+    }
+    # Revenue counts orders that were not cancelled; naming the other statuses lets the
+    # (status, created_at, ...) index serve the date range.
+    earning = [status for status in Order.Status.values if status != Order.Status.CANCELLED]
+    day_rows = {
+        row["day"]: row
+        for row in Order.objects.filter(status__in=earning, created_at__gte=window_start)
+        .annotate(day=_local_day("created_at", window_start, now))
+        .order_by()
+        .values("day")
+        .annotate(count=Count("id"), cents=cents_sum())
+    }
+    latest = list(Order.objects.select_related("client").order_by("-id")[:LATEST_ORDERS])
+
+    # Month boundaries are local midnights, so the local days add up to the months exactly.
+    this_month = [row for day, row in day_rows.items() if day >= month_start.date()]
+    orders_this_month = sum(row["count"] for row in this_month)
+    revenue_this_month = amount_from_cents(sum(row["cents"] for row in this_month))
+    revenue_last_month = amount_from_cents(
+        sum(row["cents"] for day, row in day_rows.items() if last_month_start.date() <= day < month_start.date())
+    )
+    first_day = chart_start.date()
+    per_day = []
+    for offset in range(CHART_DAYS):
+        day = first_day + timedelta(days=offset)
+        row = day_rows.get(day, {})
+        per_day.append((day, row.get("count", 0), amount_from_cents(row.get("cents"))))
+    return DashboardFigures(
+        active_clients=clients["active"],
+        new_clients=clients["new"],
+        pending_orders=status_rows.get(Order.Status.PENDING, {}).get("count", 0),
+        revenue_this_month=revenue_this_month,
+        revenue_last_month=revenue_last_month,
+        orders_this_month=orders_this_month,
+        average_order_value=(
+            (revenue_this_month / orders_this_month).quantize(Decimal("0.01")) if orders_this_month else Decimal("0.00")
+        ),
+        by_status=[
+            (value, label, status_rows.get(value, {}).get("count", 0),
+             amount_from_cents(status_rows.get(value, {}).get("cents")))
+            for value, label in Order.Status.choices
+        ],
+        per_day=per_day,
+        latest_orders=latest,
+    )

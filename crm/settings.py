@@ -162,7 +162,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # A locked-out admin login gets an unfold-styled page; /api/ gets the JSON envelope (429).
-AXES_LOCKOUT_CALLABLE = "crm.admin.lockout_response"
+AXES_LOCKOUT_CALLABLE = "crm.admin.accounts.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 
 # ---------------------------------------------------------------------------
@@ -279,13 +279,12 @@ SPECTACULAR_SETTINGS = {
 # ---------------------------------------------------------------------------
 # Import / export
 # ---------------------------------------------------------------------------
-# Formats, column names and validation live in crm/imports.py and crm/resources.py; the admin side in
-# crm/admin_import_export.py; `manage.py import_clients|import_orders|export_clients|export_orders|bench_import`.
+# Formats, columns and validation live in crm/importexport/; the admin side in crm/admin/importexport.py.
 IMPORT_EXPORT_USE_TRANSACTIONS = True  # the resources force it anyway: a file is imported whole or not at all
 # The history (django-simple-history) records every imported change with its user and file; one admin
 # LogEntry per row as well would add ~10 s to a 50,000-row import.
 IMPORT_EXPORT_SKIP_ADMIN_LOG = env.bool("IMPORT_EXPORT_SKIP_ADMIN_LOG", default=True)
-# Honoured by our formats (crm/imports.py), which prefix = + - @ cells with an apostrophe in CSV and XLSX.
+# Honoured by our formats (crm/importexport/formats.py), which prefix = + - @ cells with an apostrophe in CSV and XLSX.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_CHUNK_SIZE = 2000  # rows fetched per query by admin exports (queryset.iterator)
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
@@ -301,20 +300,6 @@ def _can(permission: str):
     return lambda request: request.user.has_perm(permission)
 
 
-def _admin_link(url_name: str):
-    """A sidebar link that stays harmless while the page behind it is not registered yet."""
-
-    def link(request):
-        from django.urls import NoReverseMatch, reverse
-
-        try:
-            return reverse(url_name)
-        except NoReverseMatch:
-            return reverse("admin:index")
-
-    return link
-
-
 UNFOLD = {
     "SITE_TITLE": _("CRM"),
     "SITE_HEADER": _("Orders & Clients CRM"),
@@ -326,7 +311,7 @@ UNFOLD = {
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
-    "DASHBOARD_CALLBACK": "crm.dashboard.dashboard_callback",
+    "DASHBOARD_CALLBACK": "crm.admin.dashboard.dashboard_callback",
     "BORDER_RADIUS": "8px",
     "COLORS": {
         # Indigo as the primary colour (Tailwind's indigo scale in OKLCH).
@@ -374,7 +359,7 @@ UNFOLD = {
                     {
                         "title": _("Reports"),
                         "icon": "monitoring",
-                        "link": _admin_link("admin:reports_report_changelist"),
+                        "link": reverse_lazy("admin:reports_report_changelist"),
                         "permission": _can("reports.view_report"),
                     },
                 ],

@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +12,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
+from crm.admin.display import redirect
 from reports.models import Report
 from reports.rendering import report_filename, report_text
 from reports.resources import ReportResource
@@ -107,11 +108,7 @@ class ReportAdmin(ExportActionMixin, ModelAdmin):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("Report #%(id)s is ready.") % {"id": report.pk})
-        url = reverse("admin:reports_report_changelist")
-        if request.headers.get("HX-Request"):
-            # The button's confirmation dialog posts through htmx, which follows this header.
-            return HttpResponse(headers={"HX-Redirect": url})
-        return HttpResponseRedirect(url)
+        return redirect(request, reverse("admin:reports_report_changelist"))
 
     @action(
         description=_("Week report"),

@@ -1,15 +1,16 @@
 """Pure rendering of a report as Russian text (no database, no active language: the contract fixes Russian)."""
 
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 
+from crm.models import Order, fixed_russian_labels
+from crm.money import format_amount
+
 # The contract fixes these texts in Russian whatever language the request or the server uses.
 PERIOD_NAMES = {"week": "Неделя", "month": "Месяц", "year": "Год"}
-STATUS_NAMES = {"Pending": "В ожидании", "Completed": "Завершён", "Cancelled": "Отменён"}
 MONTHS_GENITIVE = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
@@ -30,17 +31,12 @@ def format_date_created(dt: datetime) -> str:
     return f"{local.day} {MONTHS_GENITIVE[local.month - 1]} {local.year} года, {local:%H:%M}"
 
 
-def format_money(value: Decimal | str | int) -> str:
-    """A sum with two decimals and no grouping, as the API shows it: 5000.00."""
-    return format(Decimal(value), ".2f")
-
-
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _figures_line(count: int, total: Decimal | str) -> str:
-    return f"заказов: {count}, сумма: {format_money(total)}"
+def _figures_line(count: int, total: object) -> str:
+    return f"заказов: {count}, сумма: {format_amount(total)}"
 
 
 def report_text(report) -> str:
@@ -50,16 +46,17 @@ def report_text(report) -> str:
         f"Дата создания: {format_date_created(report.created_at)}",
         f"Кол-во новых заказов: {report.new_orders_count}",
         f"Кол-во новых клиентов: {report.new_clients_count}",
-        f"Сумма новых заказов: {format_money(report.total_orders_sum)}",
-        f"Средняя сумма заказов: {format_money(report.avg_order_sum)}",
+        f"Сумма новых заказов: {format_amount(report.total_orders_sum)}",
+        f"Средняя сумма заказов: {format_amount(report.avg_order_sum)}",
         f"Кол-во выполненных заказов: {report.completed_orders_count}",
         "",
         f"Период: с {format_date_created(report.period_start)} по {format_date_created(report.period_end)}",
         "",
         "Заказы по статусам:",
     ]
+    status_names = fixed_russian_labels(Order.Status)
     for row in report.status_breakdown:
-        lines.append(f"{STATUS_NAMES.get(row['status'], row['status'])} — {_figures_line(row['count'], row['sum'])}")
+        lines.append(f"{status_names.get(row['status'], row['status'])} — {_figures_line(row['count'], row['sum'])}")
 
     lines += ["", "Топ-5 товаров по сумме:"]
     for place, row in enumerate(report.top_products, start=1):

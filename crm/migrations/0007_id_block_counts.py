@@ -18,7 +18,7 @@ counts the selector falls back to the plain OFFSET, so results never depend on t
 from django.db import migrations
 
 COUNTED_TABLES = ("crm_client", "crm_order")
-BLOCK_BITS = 11  # crm.selectors.ID_BLOCK_BITS must be the same.
+BLOCK_BITS = 11  # crm.paging.ID_BLOCK_BITS must be the same.
 FOLD_LOCK_KEY = 7_340_011  # pg_try_advisory_xact_lock key of the fold.
 
 CREATE_SQL = [

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm.dashboard import CHART_DAYS, dashboard_figures
+from crm.selectors import CHART_DAYS, dashboard_figures
 from crm.models import Client, Order
 from tests.factories import ClientFactory, OrderFactory
 

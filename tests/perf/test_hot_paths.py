@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
-from crm import selectors
+from crm import paging, selectors
 from crm.models import Client, Order
 from crm.search import search_terms
 from crm.services import client_update, order_delete, order_update
@@ -55,7 +55,7 @@ def test_a_client_page_is_one_query(dataset, kwargs, django_assert_num_queries):
 
 @pytest.mark.parametrize("order_by", ["-id", "id", "-total_price", "product", "status", "-created_at"])
 def test_a_deep_page_returns_the_same_rows_as_a_plain_offset(dataset, monkeypatch, order_by):
-    monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 10)
+    monkeypatch.setattr(paging, "DEEP_PAGE_OFFSET", 10)
     plain = Order.objects.order_by(*selectors._ordering(order_by, selectors.ORDER_ORDER_BY_FIELDS))
     for status in (None, "Completed"):
         expected = plain.filter(status=status) if status else plain
@@ -72,7 +72,7 @@ def test_a_deep_page_returns_the_same_rows_as_a_plain_offset(dataset, monkeypatc
 
 
 def test_deep_client_pages_match_a_plain_offset(dataset, monkeypatch):
-    monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 10)
+    monkeypatch.setattr(paging, "DEEP_PAGE_OFFSET", 10)
     expected = _ids(Client.objects.filter(status="active").order_by("-id")[30:60])
     assert [client.id for client in selectors.client_list()[30:60]] == expected
     # Past the end: an empty page, not an error.
@@ -240,7 +240,7 @@ def test_sqlite_id_ordered_search_page_asks_the_index_for_the_page_only(dataset)
 
 def test_a_deep_page_of_rows_read_as_tuples_finds_its_ids_without_the_join(dataset, monkeypatch):
     """values_list("client__email") joins crm_client; the sub-select that steps over the deep rows must not."""
-    monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 10)
+    monkeypatch.setattr(paging, "DEEP_PAGE_OFFSET", 10)
     # Ordered by date: id-ordered deep pages on PostgreSQL start from the block counts instead.
     rows = selectors.order_list(status="Completed", order_by="-created_at").values_list("id", "client__email")[100:150]
     sql = str(rows.query)

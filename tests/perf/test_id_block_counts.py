@@ -13,13 +13,13 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 
-from crm import selectors
+from crm import paging, selectors
 from crm.models import Client, Order
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the block counts are PostgreSQL's")
 
 block_counts_migration = importlib.import_module("crm.migrations.0007_id_block_counts")
-BLOCK = 2**selectors.ID_BLOCK_BITS
+BLOCK = 2**paging.ID_BLOCK_BITS
 # Far above the ids the sequence hands out in a test run, so the explicit ids never collide with them.
 FIRST_ID = 50_000_000
 
@@ -56,7 +56,7 @@ def _counted_rows(table: str) -> dict:
 
 def _actual_rows(table: str) -> dict:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT status, id >> %s, count(*) FROM {table} GROUP BY 1, 2", [selectors.ID_BLOCK_BITS])
+        cursor.execute(f"SELECT status, id >> %s, count(*) FROM {table} GROUP BY 1, 2", [paging.ID_BLOCK_BITS])
         return {(status, block): count for status, block, count in cursor.fetchall()}
 
 
@@ -74,7 +74,7 @@ def _assert_pages_match_a_plain_offset(offsets=(0, 1, 49, 50, BLOCK - 1, BLOCK, 
                 plain = selectors.order_list(order_by=order_by, status=status).values_list("id", flat=True)
                 assert page == list(QuerySet.__getitem__(plain, slice(start, start + 50))), (order_by, status, start)
                 assert len(queries) == 1
-                assert ("crm_id_block" in queries[0]["sql"]) == (start >= selectors.DEEP_PAGE_OFFSET)
+                assert ("crm_id_block" in queries[0]["sql"]) == (start >= paging.DEEP_PAGE_OFFSET)
 
 
 def test_counts_follow_inserts_updates_and_deletes(spread_orders):
@@ -165,4 +165,4 @@ def test_deep_client_pages_start_from_the_counts(db, monkeypatch):
                 page = [client.id for client in selectors.client_list(status=status)[start:start + 50]]
             plain = selectors.client_list(status=status).values_list("id", flat=True)
             assert page == list(QuerySet.__getitem__(plain, slice(start, start + 50)))
-            assert ("crm_id_block" in queries[0]["sql"]) == (start >= selectors.DEEP_PAGE_OFFSET)
+            assert ("crm_id_block" in queries[0]["sql"]) == (start >= paging.DEEP_PAGE_OFFSET)

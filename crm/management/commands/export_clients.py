@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
-from crm.imports import ExportCommand
-from crm.resources import ClientResource
+from crm.importexport.commands import ExportCommand
+from crm.importexport.resources import ClientResource
 from crm.selectors import client_list
 
 

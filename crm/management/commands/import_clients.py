@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
-from crm.imports import ImportCommand
-from crm.resources import ClientResource
+from crm.importexport.commands import ImportCommand
+from crm.importexport.resources import ClientResource
 
 
 class Command(ImportCommand):

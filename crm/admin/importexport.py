@@ -1,13 +1,8 @@
-"""Import/export settings mixed into the client and order admins.
+"""Import/export wired into the client and order admins (django-import-export with unfold's forms).
 
-Usage in crm/admin.py: `class ClientAdmin(ClientImportExportMixin, unfold.admin.ModelAdmin)`.
-The export works on the list's current search and filters (django-import-export builds the queryset
-through the changelist); imports are previewed, and nothing is written while a row is invalid.
-
-CSV exports stream: the rows are read 2,000 at a time and sent as they are written, so exporting
-all 200,000 orders keeps a worker's memory flat. XLSX and JSON are still built whole in memory by
-import-export (an XLSX workbook cannot be streamed by it); for tens of thousands of rows and more,
-use CSV or the `export_orders` / `export_clients` commands.
+The export works on the list's current search and filters; imports are previewed, and nothing is
+written while a row is invalid. CSV exports stream, a chunk of rows at a time; XLSX and JSON are built
+whole in memory by import-export, so large exports are better made as CSV or with the export_* commands.
 """
 
 from django.contrib import messages
@@ -19,22 +14,15 @@ from import_export.admin import ImportExportMixin
 from import_export.signals import post_export
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
-from crm.imports import (
-    FORMATS,
-    CsvFormat,
-    ImportFileError,
-    XlsxFormat,
-    csv_download,
-    result_counts,
-    result_failed,
-    result_problems,
-)
-from crm.resources import ClientResource, OrderResource
+from crm.importexport.exports import csv_download
+from crm.importexport.formats import FORMATS, CsvFormat, ImportFileError, XlsxFormat
+from crm.importexport.resources import ClientResource, OrderResource
+from crm.importexport.results import result_counts, result_failed, result_problems
 
 MAX_PROBLEMS_IN_MESSAGE = 20
 
 
-class CrmImportExportMixin(ImportExportMixin):
+class ImportExportAdminMixin(ImportExportMixin):
     import_form_class = ImportForm
     export_form_class = ExportForm
     # Our own CSV/XLSX/JSON: Russian Excel's `;` and Windows-1251, safe formula escaping.
@@ -110,9 +98,9 @@ class CrmImportExportMixin(ImportExportMixin):
         return response
 
 
-class ClientImportExportMixin(CrmImportExportMixin):
+class ClientImportExportMixin(ImportExportAdminMixin):
     resource_classes = [ClientResource]
 
 
-class OrderImportExportMixin(CrmImportExportMixin):
+class OrderImportExportMixin(ImportExportAdminMixin):
     resource_classes = [OrderResource]

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from crm.models import Client, Order
 from tests.factories import make_user
-from tests.imports.conftest import client_rows, order_rows
+from tests.importexport.conftest import client_rows, order_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 
-from crm.imports import CsvFormat, JsonFormat, XlsxFormat
+from crm.importexport.formats import CsvFormat, JsonFormat, XlsxFormat
 from crm.models import Client, Order
-from crm.resources import ClientResource, OrderResource
+from crm.importexport.resources import ClientResource, OrderResource
 from tests.factories import ClientFactory, OrderFactory
 
 FORMATS = {"csv": CsvFormat, "xlsx": XlsxFormat, "json": JsonFormat}

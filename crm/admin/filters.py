@@ -1,10 +1,9 @@
 """List filters of the staff admin that unfold does not ship ready-made."""
 
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import DropdownFilter, RangeNumericListFilter
 
-from crm.models import Order
+from crm.selectors import clients_with_orders
 
 
 class HasOrdersFilter(DropdownFilter):
@@ -15,11 +14,8 @@ class HasOrdersFilter(DropdownFilter):
         return [("yes", _("Has orders")), ("no", _("No orders"))]
 
     def queryset(self, request, queryset):
-        has_orders = Exists(Order.objects.filter(client=OuterRef("pk")))
-        if self.value() == "yes":
-            return queryset.filter(has_orders)
-        if self.value() == "no":
-            return queryset.filter(~has_orders)
+        if self.value() in ("yes", "no"):
+            return clients_with_orders(queryset, has_orders=self.value() == "yes")
         return queryset
 
 

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from crm.models import Client, Order
-from crm.resources import ClientResource, OrderResource
+from crm.importexport.resources import ClientResource, OrderResource
 from tests.factories import ClientFactory, OrderFactory
-from tests.imports.conftest import at, client_rows, export_bytes, import_bytes, order_rows
+from tests.importexport.conftest import at, client_rows, export_bytes, import_bytes, order_rows
 
 pytestmark = pytest.mark.django_db
 

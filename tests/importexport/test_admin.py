@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from crm.models import Client, Order
-from tests.imports.conftest import client_rows
+from tests.importexport.conftest import client_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -142,8 +142,8 @@ def streamed(response) -> bytes:
 def test_csv_export_streams_the_same_file_import_export_would_build(
     client, manager, sample_data, url_name, resource_class, model
 ):
-    from crm import resources
-    from tests.imports.conftest import export_bytes
+    from crm.importexport import resources
+    from tests.importexport.conftest import export_bytes
 
     client.force_login(manager)
 

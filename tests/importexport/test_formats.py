@@ -5,10 +5,10 @@ import io
 import openpyxl
 import pytest
 
-from crm.imports import CsvFormat, ImportFileError, XlsxFormat, escape_formula, unescape_formula
+from crm.importexport.formats import CsvFormat, ImportFileError, XlsxFormat, escape_formula, unescape_formula
 from crm.models import Client, Order
-from crm.resources import ClientResource, OrderResource
-from tests.imports.conftest import export_bytes, import_bytes
+from crm.importexport.resources import ClientResource, OrderResource
+from tests.importexport.conftest import export_bytes, import_bytes
 
 RUSSIAN_EXCEL_CSV = "Фамилия;Имя;Отчество;E-mail;Мобильный телефон;Статус\r\nЁжиков;Пётр;;petr@example.com;+7 900 1234567;Активен\r\n"
 

@@ -1,0 +1,236 @@
+"""Clients in the staff UI: list, page with the client's orders, archive and restore."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
+from unfold.decorators import action, display
+from unfold.enums import ActionVariant
+
+from crm import selectors, services
+from crm.admin.display import (
+    STATUS_BADGE_COLOURS,
+    FastChangeListMixin,
+    admin_link,
+    error_text,
+    redirect,
+    save_through_services,
+    status_badge,
+)
+from crm.admin.filters import HasOrdersFilter
+from crm.admin.importexport import ClientImportExportMixin
+from crm.models import Client, Order
+from crm.money import format_money
+
+ARCHIVE_DIALOG = {
+    "title": gettext_lazy("Archive this client?"),
+    "description": gettext_lazy("The client leaves the active lists; the orders and the history are kept."),
+    "form_submit_text": gettext_lazy("Archive"),
+}
+RESTORE_DIALOG = {
+    "title": gettext_lazy("Restore this client?"),
+    "description": gettext_lazy("The client comes back to the active lists."),
+    "form_submit_text": gettext_lazy("Restore"),
+}
+
+
+class ClientAdminForm(forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = services.CLIENT_EDITABLE_FIELDS
+
+    def clean(self):
+        cleaned_data = super().clean()
+        email = cleaned_data.get("email")
+        if email:
+            # The services' own check, shown on the form before saving.
+            try:
+                services.client_check_email_free(Client(pk=self.instance.pk, email=email))
+            except services.ClientEmailTaken as error:
+                self.add_error(None, error)
+        return cleaned_data
+
+
+class ClientOrderInline(TabularInline):
+    """The client's orders on the client page: a read-only summary with links."""
+
+    model = Order
+    fields = ("order_link", "product", "quantity", "total_price", "status_badge", "created_at")
+    readonly_fields = fields
+    extra = 0
+    per_page = 10
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = gettext_lazy("orders of this client")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @display(description=gettext_lazy("order"))
+    def order_link(self, order):
+        return admin_link("admin:crm_order_change", order.pk, f"#{order.pk}")
+
+    @display(description=gettext_lazy("status"), label=STATUS_BADGE_COLOURS)
+    def status_badge(self, order):
+        return status_badge(order)
+
+
+@admin.register(Client)
+class ClientAdmin(FastChangeListMixin, ClientImportExportMixin, SimpleHistoryAdmin, ModelAdmin):
+    form = ClientAdminForm
+    list_display = (
+        "name", "email", "mobile_phone", "status_badge", "orders_count", "orders_total", "added_at",
+    )
+    list_display_links = ("name",)
+    # Searching goes through the domain's Cyrillic-aware search (get_search_results).
+    search_fields = ("search_text",)
+    search_help_text = gettext_lazy("Name, e-mail or phone; case and ё/е do not matter.")
+    list_filter = (
+        ("status", ChoicesDropdownFilter),
+        ("added_at", RangeDateFilter),
+        HasOrdersFilter,
+    )
+    list_filter_submit = True
+    list_per_page = 50
+    show_full_result_count = False
+    ordering = ("-id",)
+    fieldsets = (
+        (gettext_lazy("Name"), {"fields": ("last_name", "first_name", "middle_name")}),
+        (gettext_lazy("Contacts"), {"fields": ("email", "mobile_phone")}),
+        (gettext_lazy("Status"), {"fields": ("status", "added_at")}),
+    )
+    readonly_fields = ("added_at",)
+    inlines = (ClientOrderInline,)
+    actions = ("archive_selected", "restore_selected")
+    actions_detail = ("add_order", "archive", "restore")
+    warn_unsaved_form = True
+
+    def get_queryset(self, request):
+        return selectors.client_list_with_totals(status="all")
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(selectors.search_filter(search_term, "search_text")), False
+
+    @display(description=gettext_lazy("full name"), ordering="last_name", header=True)
+    def name(self, client):
+        initials = (client.last_name[:1] + client.first_name[:1]).upper()
+        return client.full_name_reversed, f"#{client.pk}", initials
+
+    @display(description=gettext_lazy("status"), label=STATUS_BADGE_COLOURS, ordering="status")
+    def status_badge(self, client):
+        return status_badge(client)
+
+    @display(description=gettext_lazy("orders"), ordering="orders_count")
+    def orders_count(self, client):
+        if not client.orders_count:
+            return 0
+        url = reverse("admin:crm_order_changelist") + f"?client__id__exact={client.pk}"
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, client.orders_count)
+
+    @display(description=gettext_lazy("total spent"), ordering="orders_total")
+    def orders_total(self, client):
+        return format_money(client.orders_total)
+
+    # --- saving and deleting through the services ---------------------------
+    def save_model(self, request, obj, form, change):
+        save_through_services(
+            obj, form, change,
+            editable_fields=services.CLIENT_EDITABLE_FIELDS,
+            create=services.client_create,
+            update=lambda client, **fields: services.client_update(client=client, **fields),
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Clients are archived; deleting one for good is a superuser's exceptional act.
+        return request.user.is_active and request.user.is_superuser
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method == "POST":
+            client = self.get_object(request, unquote(object_id))
+            if client is None or not self.has_delete_permission(request, client):
+                raise PermissionDenied
+            try:
+                with transaction.atomic():
+                    self.log_deletions(request, [client])
+                    self.delete_model(request, client)
+            except ValidationError as error:
+                # client_delete refuses a client with orders: say so on the client's page.
+                self.message_user(request, error_text(error), messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:crm_client_change", args=[client.pk]))
+            self.message_user(request, _("The client %(name)s was deleted.") % {"name": client}, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:crm_client_changelist"))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        services.client_delete(client=obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # One by one through client_delete, never Django's bulk delete.
+        actions.pop("delete_selected", None)
+        return actions
+
+    # --- actions --------------------------------------------------------------
+    def _set_status(self, request, queryset, status, done_message):
+        changed = services.clients_set_status(clients=queryset, status=status)
+        self.message_user(request, done_message % {"count": changed}, messages.SUCCESS)
+
+    @action(description=gettext_lazy("Archive selected clients"), permissions=["change"], icon="archive")
+    def archive_selected(self, request, queryset):
+        self._set_status(request, queryset, Client.Status.ARCHIVED, _("Clients archived: %(count)s."))
+
+    @action(description=gettext_lazy("Restore selected clients"), permissions=["change"], icon="unarchive")
+    def restore_selected(self, request, queryset):
+        self._set_status(request, queryset, Client.Status.ACTIVE, _("Clients restored: %(count)s."))
+
+    def get_actions_detail(self, request, object_id):
+        # Offer Archive to an active client and Restore to an archived one, never both.
+        actions = super().get_actions_detail(request, object_id)
+        status = selectors.client_status(unquote(str(object_id)))
+        hidden = "crm_client_restore" if status == Client.Status.ACTIVE else "crm_client_archive"
+        return [item for item in actions if item.action_name != hidden]
+
+    def has_add_order_permission(self, request, obj=None):
+        return request.user.has_perm("crm.add_order")
+
+    @action(description=gettext_lazy("Add order"), permissions=["add_order"], icon="add_shopping_cart",
+            variant=ActionVariant.PRIMARY)
+    def add_order(self, request, object_id):
+        client = get_object_or_404(Client, pk=unquote(object_id))
+        return HttpResponseRedirect(reverse("admin:crm_order_add") + f"?client={client.pk}")
+
+    @action(description=gettext_lazy("Archive"), permissions=["change"], icon="archive", dialog=ARCHIVE_DIALOG)
+    def archive(self, request, form, object_id):
+        client = get_object_or_404(Client, pk=unquote(object_id))
+        services.client_archive(client=client)
+        self.message_user(request, _("The client %(name)s was archived; the orders are kept.") % {"name": client},
+                          messages.SUCCESS)
+        return redirect(request, reverse("admin:crm_client_change", args=[client.pk]))
+
+    @action(description=gettext_lazy("Restore"), permissions=["change"], icon="unarchive", dialog=RESTORE_DIALOG)
+    def restore(self, request, form, object_id):
+        client = get_object_or_404(Client, pk=unquote(object_id))
+        services.client_restore(client=client)
+        self.message_user(request, _("The client %(name)s is active again.") % {"name": client}, messages.SUCCESS)
+        return redirect(request, reverse("admin:crm_client_change", args=[client.pk]))

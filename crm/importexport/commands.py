@@ -1,0 +1,119 @@
+"""Base classes of the import_* and export_* management commands."""
+
+import io
+import sys
+from pathlib import Path
+
+import tablib
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm.importexport.formats import FORMATS_BY_NAME, ImportFileError, XlsxFormat, format_for
+from crm.importexport.results import result_failed, result_problems, result_summary
+from crm.importexport.exports import export_to_stream
+
+
+def read_dataset(path: Path, file_format) -> tablib.Dataset:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": error.strerror}) from None
+    return file_format.create_dataset(data)
+
+
+class ImportCommand(BaseCommand):
+    """Import one file with a resource: all rows or none, invalid rows listed with their line numbers."""
+
+    resource_class = None
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help=gettext_lazy("CSV, XLSX or JSON file to import."))
+        parser.add_argument("--format", choices=sorted(FORMATS_BY_NAME), help=gettext_lazy("Default: from the extension."))
+        parser.add_argument("--dry-run", action="store_true", help=gettext_lazy("Check the file, write nothing."))
+        parser.add_argument("--user", help=gettext_lazy("Username recorded in the history as the author."))
+        parser.add_argument("--no-progress", action="store_true", help=gettext_lazy("Hide the progress bar."))
+
+    def handle(self, *args, path, format, dry_run, user, no_progress, **options):
+        from django.contrib.auth import get_user_model
+        from tqdm import tqdm
+
+        history_user = None
+        if user:
+            history_user = get_user_model().objects.filter(username=user).first()
+            if history_user is None:
+                raise CommandError(_("No user named %(username)s.") % {"username": user})
+        path = Path(path)
+        try:
+            dataset = read_dataset(path, format_for(path, format))
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
+
+        with tqdm(total=len(dataset), unit=_("rows"), disable=no_progress, file=sys.stderr) as bar:
+            resource = self.resource_class(progress=bar.update)
+            result = resource.import_data(
+                dataset, dry_run=dry_run, file_name=path.name, user=history_user, raise_errors=False
+            )
+
+        self.stdout.write(result_summary(result))
+        if result_failed(result):
+            for problem in result_problems(result):
+                self.stderr.write(problem)
+            raise CommandError(_("Nothing was imported: fix the rows above and run the import again."))
+        if dry_run:
+            self.stdout.write(_("Dry run: nothing was written."))
+        else:
+            self.stdout.write(self.style.SUCCESS(_("Imported.")))
+
+
+class ExportCommand(BaseCommand):
+    """Export rows, chunk by chunk, to a file or to standard output."""
+
+    resource_class = None
+
+    def add_arguments(self, parser):
+        parser.add_argument("-o", "--output", default="-", help=gettext_lazy("File to write; '-' for standard output."))
+        parser.add_argument("--format", choices=sorted(FORMATS_BY_NAME), help=gettext_lazy("Default: from the extension, else csv."))
+        parser.add_argument("--search", default="", help=gettext_lazy("Only rows matching this search, as in the lists."))
+
+    def get_queryset(self, options):
+        raise NotImplementedError
+
+    def handle(self, *args, output, format, **options):
+        from django.core.exceptions import ValidationError
+
+        to_stdout = output == "-"
+        try:
+            file_format = format_for(None if to_stdout else output, format or (None if not to_stdout else "csv"))
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
+        try:
+            queryset = self.get_queryset(options)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        resource = self.resource_class()
+        binary = isinstance(file_format, XlsxFormat)
+        if to_stdout:
+            stream = sys.stdout.buffer if binary else self.stdout
+            if binary:
+                buffer = io.BytesIO()
+                count = export_to_stream(resource, queryset, file_format, buffer)
+                stream.write(buffer.getvalue())
+                stream.flush()
+            else:
+                count = export_to_stream(resource, queryset, file_format, _NoNewline(self.stdout))
+        else:
+            mode = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
+            with open(output, **mode) as stream:
+                count = export_to_stream(resource, queryset, file_format, stream)
+        self.stderr.write(_("Exported %(count)s rows.") % {"count": count})
+
+
+class _NoNewline:
+    """Django's OutputWrapper adds a newline to every write(); the writers bring their own."""
+
+    def __init__(self, wrapper):
+        self.wrapper = wrapper
+
+    def write(self, text):
+        self.wrapper.write(text, ending="")
