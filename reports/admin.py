@@ -12,7 +12,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
-from crm.admin.display import redirect
+from crm.admin.display import confirmation_dialog, redirect
 from reports.models import Report
 from reports.rendering import report_filename, report_text
 from reports.resources import ReportResource
@@ -21,11 +21,7 @@ from reports.services import report_generate
 
 
 def _make_dialog(description):
-    return {
-        "title": _("Make a report"),
-        "description": description,
-        "form_submit_text": _("Make the report"),
-    }
+    return confirmation_dialog(_("Make a report"), description, _("Make the report"))
 
 
 @admin.register(Report)

@@ -18,30 +18,23 @@ from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
 from crm import selectors, services
-from crm.admin.display import (
-    STATUS_BADGE_COLOURS,
-    FastChangeListMixin,
-    admin_link,
-    error_text,
-    redirect,
-    save_through_services,
-    status_badge,
-)
+from crm.admin.display import STATUS_BADGE_COLOURS, FastChangeListMixin, admin_link, error_text, redirect
+from crm.admin.display import confirmation_dialog, save_through_services, status_badge
 from crm.admin.filters import HasOrdersFilter
 from crm.admin.importexport import ClientImportExportMixin
 from crm.models import Client, Order
 from crm.money import format_money
 
-ARCHIVE_DIALOG = {
-    "title": gettext_lazy("Archive this client?"),
-    "description": gettext_lazy("The client leaves the active lists; the orders and the history are kept."),
-    "form_submit_text": gettext_lazy("Archive"),
-}
-RESTORE_DIALOG = {
-    "title": gettext_lazy("Restore this client?"),
-    "description": gettext_lazy("The client comes back to the active lists."),
-    "form_submit_text": gettext_lazy("Restore"),
-}
+ARCHIVE_DIALOG = confirmation_dialog(
+    gettext_lazy("Archive this client?"),
+    gettext_lazy("The client leaves the active lists; the orders and the history are kept."),
+    gettext_lazy("Archive"),
+)
+RESTORE_DIALOG = confirmation_dialog(
+    gettext_lazy("Restore this client?"),
+    gettext_lazy("The client comes back to the active lists."),
+    gettext_lazy("Restore"),
+)
 
 
 class ClientAdminForm(forms.ModelForm):

@@ -28,6 +28,11 @@ def admin_link(url_name: str, pk, text) -> str:
     return format_html('<a class="text-primary-600" href="{}">{}</a>', reverse(url_name, args=[pk]), text)
 
 
+def confirmation_dialog(title, description, submit_text) -> dict:
+    """The `dialog` of an unfold @action: a confirmation before the POST."""
+    return {"title": title, "description": description, "form_submit_text": submit_text}
+
+
 def error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 

@@ -16,25 +16,18 @@ from unfold.decorators import action, display
 from unfold.paginator import InfinitePaginator
 
 from crm import selectors, services
-from crm.admin.display import (
-    STATUS_BADGE_COLOURS,
-    FastChangeListMixin,
-    admin_link,
-    error_text,
-    redirect,
-    save_through_services,
-    status_badge,
-)
+from crm.admin.display import STATUS_BADGE_COLOURS, FastChangeListMixin, admin_link, error_text, redirect
+from crm.admin.display import confirmation_dialog, save_through_services, status_badge
 from crm.admin.filters import TotalRangeFilter
 from crm.admin.importexport import OrderImportExportMixin
 from crm.models import Order
 from crm.money import format_money
 
-RESTORE_ORDER_DIALOG = {
-    "title": gettext_lazy("Restore this order?"),
-    "description": gettext_lazy("The order comes back under its old number, as it was when it was deleted."),
-    "form_submit_text": gettext_lazy("Restore"),
-}
+RESTORE_ORDER_DIALOG = confirmation_dialog(
+    gettext_lazy("Restore this order?"),
+    gettext_lazy("The order comes back under its old number, as it was when it was deleted."),
+    gettext_lazy("Restore"),
+)
 
 
 class OrderAdminForm(forms.ModelForm):
