@@ -73,6 +73,9 @@ def format_amount(value) -> str:
 
 
 def format_money(value) -> str:
-    """An amount for people, in the active language: "1 234,50 ₽" (ru), "1,234.50 ₽" (en)."""
+    """An amount for people, in the active language: "1 234,50 ₽" (ru), "1,234.50 ₽" (en).
+
+    The space before the sign is non-breaking (as Russian grouping already is), so an amount never wraps.
+    """
     number = number_format(to_amount(value or 0), decimal_pos=2, use_l10n=True, force_grouping=True)
-    return f"{number} {CURRENCY_SIGN}"
+    return f"{number}\xa0{CURRENCY_SIGN}"

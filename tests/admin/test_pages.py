@@ -41,20 +41,45 @@ def test_sidebar_lists_the_staff_sections(staff_client):
         assert reverse(url_name) in html
 
 
-@pytest.mark.parametrize("url_name", [
-    "admin:crm_client_changelist",
-    "admin:crm_order_changelist",
-    "admin:crm_historicalorder_changelist",
-    "admin:auth_user_changelist",
-    "admin:auth_group_changelist",
-])
-def test_change_lists_render(staff_client, client_with_orders, url_name):
-    response = staff_client.get(reverse(url_name))
-    if url_name.startswith("admin:auth") and staff_client.role != "superuser":
-        # Managers and viewers do not manage accounts.
-        assert response.status_code == 403
-        return
+def test_client_list_shows_each_client_with_status_order_count_and_total(staff_client, client_with_orders):
+    idle = ClientFactory(first_name="Олег", last_name="Пустов", status=Client.Status.ARCHIVED)
+    response = staff_client.get(reverse("admin:crm_client_changelist"))
     assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ёлкин Анатолий" in html and "yolkin@example.com" in html
+    assert "Пустов Олег" in html
+    # Two orders: 2 × 1500.00 + 99.90, in the Russian money format, and a link to the client's orders.
+    assert "3\xa0099,90\xa0₽" in html
+    assert reverse("admin:crm_order_changelist") + f"?client__id__exact={client_with_orders.pk}" in html
+    assert "Активен" in html and "В архиве" in html
+    assert reverse("admin:crm_client_change", args=[idle.pk]) in html
+
+
+def test_order_list_shows_product_client_money_and_status(staff_client, client_with_orders):
+    response = staff_client.get(reverse("admin:crm_order_changelist"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ноутбук" in html and "Мышь" in html
+    assert reverse("admin:crm_client_change", args=[client_with_orders.pk]) in html
+    assert "99,90\xa0₽" in html
+    assert "В ожидании" in html
+
+
+def test_deleted_order_list_shows_the_deleted_order(staff_client, client_with_orders):
+    from crm.services import order_delete
+
+    mouse = client_with_orders.orders.get(product="Мышь")
+    order_delete(order=mouse)
+    response = staff_client.get(reverse("admin:crm_historicalorder_changelist"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Мышь" in html and "Ёлкин Анатолий" in html and "Ноутбук" not in html
+
+
+@pytest.mark.parametrize("url_name", ["admin:auth_user_changelist", "admin:auth_group_changelist"])
+def test_account_lists_are_for_superusers_only(staff_client, url_name):
+    # Managers and viewers do not manage accounts.
+    assert staff_client.get(reverse(url_name)).status_code == 403
 
 
 @pytest.mark.parametrize("search", ["анатолий", "%", "_", "\\", "9001", "x" * 300, "ёлкин ноутбук", "\x00"])

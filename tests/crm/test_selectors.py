@@ -1,4 +1,5 @@
-"""The dashboard's figures: exact money, the right windows, a fixed number of queries."""
+"""The selectors the admin reads through: the dashboard's figures (exact money, the right windows, a fixed number
+of queries), the deleted orders, the clients with or without orders and the clients' totals."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -6,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm.selectors import CHART_DAYS, dashboard_figures
+from crm import selectors, services
 from crm.models import Client, Order
+from crm.selectors import CHART_DAYS, dashboard_figures
 from tests.factories import ClientFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +97,44 @@ def test_days_are_local_days_across_a_daylight_saving_change(settings):
         datetime(2025, 4, 1).date(): Decimal("4.00"),
     }
     assert (figures.revenue_this_month, figures.revenue_last_month) == (Decimal("4.00"), Decimal("3.00"))
+
+
+# ---------------------------------------------------------------------------
+# Reads behind the client and order admins
+# ---------------------------------------------------------------------------
+def test_client_status_of_an_existing_and_a_missing_client():
+    client = ClientFactory(status=Client.Status.ARCHIVED)
+    assert selectors.client_status(client.pk) == "archived"
+    assert selectors.client_status(client.pk + 1000) is None
+
+
+def test_clients_with_and_without_orders():
+    buyer, idle = ClientFactory(), ClientFactory()
+    OrderFactory(client=buyer)
+    assert list(selectors.clients_with_orders(Client.objects.all(), has_orders=True)) == [buyer]
+    assert list(selectors.clients_with_orders(Client.objects.all(), has_orders=False)) == [idle]
+
+
+def test_client_totals_count_and_sum_each_clients_orders():
+    buyer, idle = ClientFactory(), ClientFactory()
+    OrderFactory(client=buyer, quantity=3, price="0.10")
+    OrderFactory(client=buyer, quantity=1, price="1000.05")
+    rows = {client.pk: client for client in selectors.client_list_with_totals(status="all")}
+    assert (rows[buyer.pk].orders_count, rows[buyer.pk].orders_total) == (2, Decimal("1000.35"))
+    assert (rows[idle.pk].orders_count, rows[idle.pk].orders_total) == (0, Decimal("0"))
+
+
+def test_deleted_orders_are_the_deleted_and_not_restored_ones_with_their_total():
+    kept = OrderFactory(product="Стол")
+    deleted = OrderFactory(product="Стул", quantity=3, price="1000.05")
+    restored = OrderFactory(product="Шкаф")
+    deleted_id, restored_id = deleted.pk, restored.pk
+    services.order_delete(order=deleted)
+    services.order_delete(order=restored)
+    services.order_restore(history_record=Order.history.filter(id=restored_id, history_type="-").get())
+
+    records = list(selectors.deleted_order_list())
+
+    assert [record.id for record in records] == [deleted_id]
+    assert records[0].total == Decimal("3000.15")
+    assert kept.pk not in [record.id for record in records]
