@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from crm import benchmark
+from crm.devtools import benchmark
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from crm import benchmark
+from crm.devtools.table import format_table
 
 
 def _summary(**overrides):
@@ -32,7 +32,7 @@ def _row(table, operation):
 
 
 def test_table_is_markdown_with_machine_date_and_a_verdict_per_row():
-    table = benchmark.format_table(_summary(), database="SQLite 3.40.1", clients=20000, orders=200000, repeat=40)
+    table = format_table(_summary(), database="SQLite 3.40.1", clients=20000, orders=200000, repeat=40)
     assert table.startswith("### Benchmark: SQLite 3.40.1, 20,000 clients, 200,000 orders")
     assert "2026-11-28 20:00 UTC" in table and "cores" in table and "Python 3." in table
     assert "| operation | median ms | p95 ms | target | result |" in table
@@ -56,8 +56,8 @@ def test_postgresql_table_compares_each_operation_with_the_sqlite_run():
         {"operation": "order list", "median_ms": 11.0, "p95_ms": 14.0, "samples": 40},
         {"operation": "order search 'ноутбук'", "median_ms": 40.0, "p95_ms": 45.0, "samples": 40},
     ], rate={"per_second": 153.0, "requests": 800, "errors": 0, "seconds": 5.2, "first_error": ""})
-    table = benchmark.format_table(postgresql, database="PostgreSQL 15.8", clients=20000, orders=200000,
-                                   repeat=40, baseline=sqlite)
+    table = format_table(postgresql, database="PostgreSQL 15.8", clients=20000, orders=200000,
+                         repeat=40, baseline=sqlite)
     assert "vs SQLite (≤ 1.5×)" in table and "within 1.5× of the SQLite run" in table
     assert _row(table, "order list").endswith("| 8.0 | 1.38× pass |")
     assert _row(table, "order search").endswith("| 19.9 | 2.01× **FAIL** |")
@@ -67,34 +67,26 @@ def test_postgresql_table_compares_each_operation_with_the_sqlite_run():
 def test_rate_with_failed_requests_fails_and_says_why():
     summary = _summary(rate={"per_second": 400.0, "requests": 790, "errors": 10, "seconds": 2.0,
                              "first_error": "RuntimeError: HTTP 503"})
-    table = benchmark.format_table(summary, database="SQLite", clients=1, orders=1, repeat=5)
+    table = format_table(summary, database="SQLite", clients=1, orders=1, repeat=5)
     row = _row(table, "orders list, 8 concurrent")
     assert "10 failed: RuntimeError: HTTP 503" in row and row.endswith("| **FAIL** |")
 
 
 def test_memory_target_is_judged_on_the_workers_private_memory_when_known():
-    table = benchmark.format_table(_summary(worker_peak_rss_mb=240.0, worker_peak_private_mb=90.0),
-                                   database="SQLite 3.40.1", clients=20000, orders=200000, repeat=40)
+    table = format_table(_summary(worker_peak_rss_mb=240.0, worker_peak_private_mb=90.0),
+                         database="SQLite 3.40.1", clients=20000, orders=200000, repeat=40)
     assert _row(table, "peak private memory").endswith("| 90 MB |  | < 200 MB | pass |")
     assert _row(table, "peak RSS of a worker, incl.").endswith("| — |")
-    failing = benchmark.format_table(_summary(worker_peak_private_mb=250.0),
-                                     database="SQLite 3.40.1", clients=20000, orders=200000, repeat=40)
+    failing = format_table(_summary(worker_peak_private_mb=250.0),
+                           database="SQLite 3.40.1", clients=20000, orders=200000, repeat=40)
     assert _row(failing, "peak private memory").endswith("| **FAIL** |")
-
-
-def test_interleaved_timing_takes_turns_between_the_servers():
-    calls = []
-    samples = benchmark.interleaved([lambda: calls.append("sqlite"), lambda: calls.append("postgresql")], 3)
-    assert calls == ["sqlite", "postgresql"] * 3
-    assert [len(server_samples) for server_samples in samples] == [3, 3]
-    assert all(sample >= 0 for server_samples in samples for sample in server_samples)
 
 
 def test_a_table_compared_in_the_same_run_says_so():
     sqlite = _summary(interleaved=True)
     postgresql = _summary(database="PostgreSQL 15.8", interleaved=True)
-    table = benchmark.format_table(postgresql, database="PostgreSQL 15.8", clients=20000, orders=200000,
-                                   repeat=40, baseline=sqlite)
+    table = format_table(postgresql, database="PostgreSQL 15.8", clients=20000, orders=200000,
+                         repeat=40, baseline=sqlite)
     assert "SQLite 3.40.1 served beside it in the same run" in table
     assert _row(table, "order list |").endswith("| 8.0 | 1.00× pass |")
 
@@ -102,63 +94,3 @@ def test_a_table_compared_in_the_same_run_says_so():
 def test_compare_sqlite_needs_a_database_to_compare():
     with pytest.raises(CommandError, match="--compare-sqlite"):
         call_command("benchmark", "--compare-sqlite")
-
-
-class _OrdersListStub:
-    """A loopback HTTP server standing in for gunicorn: every third orders list answers 500, and with
-    `truncate` the body is shorter than its Content-Length says."""
-
-    def __init__(self, *, truncate=False):
-        import http.server
-        import threading
-
-        calls = {"count": 0}
-        lock = threading.Lock()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                with lock:
-                    calls["count"] += 1
-                    number = calls["count"]
-                assert self.headers["Authorization"] == "Bearer token-1"
-                failing = self.path != "/api/orders/get/" or number % 3 == 0
-                body = b'{"orders":[]}'
-                self.send_response(500 if failing else 200)
-                self.send_header("Content-Length", str(len(body) + (5 if truncate else 0)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = http.server.ThreadingHTTPServer((benchmark.HOST, 0), Handler)
-        self.port = self.server.server_address[1]
-        self.calls = calls
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def test_the_concurrent_rate_counts_every_response_and_each_failure():
-    stub = _OrdersListStub()
-    try:
-        result = benchmark.concurrent_rate(stub.port, "token-1", connections=4, requests_each=6)
-    finally:
-        stub.close()
-    # 1 warm-up (call 1) then 24 timed requests (calls 2-25): calls 3, 6, …, 24 answer 500.
-    assert stub.calls["count"] == 25
-    assert (result.requests, result.errors) == (16, 8)
-    assert result.first_error == "HTTP 500"
-    assert result.per_second > 0
-
-
-def test_a_response_shorter_than_its_content_length_is_an_error():
-    stub = _OrdersListStub(truncate=True)
-    try:
-        request = b"POST /api/orders/get/ HTTP/1.1\r\nAuthorization: Bearer token-1\r\nContent-Length: 0\r\n\r\n"
-        with pytest.raises(RuntimeError, match="incomplete response"):
-            benchmark.post_prebuilt(stub.port, request)
-    finally:
-        stub.close()

@@ -95,7 +95,7 @@ def test_generate_data_twice_keeps_emails_unique():
 def test_generated_names_agree_in_gender():
     import random
 
-    from crm.demo_data import FEMALE_FIRST_NAMES, random_person
+    from crm.devtools.demo_data import FEMALE_FIRST_NAMES, random_person
 
     rng = random.Random(5)
     for _ in range(200):
