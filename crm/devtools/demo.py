@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from crm.models import Client, Order
+from crm.models import Client, Order, normalize_email
 
 DEMO_USERNAME = "test"
 DEMO_PASSWORD = "test"
@@ -44,7 +44,7 @@ def _moment(row: dict, now: datetime) -> datetime:
 
 
 def _load(demo: dict, now: datetime) -> tuple[int, int]:
-    emails = [row["email"].strip().lower() for row in demo["clients"]]
+    emails = [normalize_email(row["email"]) for row in demo["clients"]]
     existing = set(Client.objects.filter(email__in=emails).values_list("email", flat=True))
     new_clients: dict[int, Client] = {}
     for index, row in enumerate(demo["clients"]):

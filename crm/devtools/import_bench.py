@@ -12,14 +12,11 @@ from pathlib import Path
 
 from django.db import connection
 
-from crm.imports import (
-    FORMATS_BY_NAME,
-    export_to_stream,
-    result_failed,
-    result_problems,
-)
+from crm.importexport.exports import export_to_stream
+from crm.importexport.formats import FORMATS_BY_NAME
+from crm.importexport.resources import ClientResource, OrderResource
+from crm.importexport.results import result_failed, result_problems
 from crm.models import Client, Order
-from crm.resources import ClientResource, OrderResource
 
 STATUSES = ("В ожидании", "Завершён", "Отменён", "Completed")
 
@@ -43,13 +40,13 @@ def orders_file(count: int, clients: int) -> list[list]:
 
 def encode(rows: list[list], fmt: str) -> bytes:
     if fmt == "xlsx":
-        from crm.imports import write_xlsx
+        from crm.importexport.formats import write_xlsx
 
         stream = io.BytesIO()
         write_xlsx(stream, rows[0], rows[1:])
         return stream.getvalue()
     if fmt == "json":
-        from crm.imports import write_json
+        from crm.importexport.formats import write_json
 
         stream = io.StringIO()
         write_json(stream, rows[0], rows[1:])

@@ -116,7 +116,7 @@ def build_data(env, *, clients: int, orders: int, days: int, reuse: bool, log) -
 
 
 def sqlite_scratch_url(reuse: bool) -> str:
-    path = Path(os.environ.get("BENCH_SQLITE_FILE", "/tmp/crm-benchmark.sqlite3"))
+    path = Path(os.environ.get("BENCH_SQLITE_FILE", "/tmp/crm_bench.sqlite3"))
     if not reuse:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext_lazy as _
 
 from crm.devtools import import_bench
-from crm.imports import FORMATS_BY_NAME
+from crm.importexport.formats import FORMATS_BY_NAME
 
 
 class Command(BaseCommand):

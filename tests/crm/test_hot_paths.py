@@ -64,7 +64,7 @@ def test_a_deep_page_returns_the_same_rows_as_a_plain_offset(dataset, monkeypatc
         assert [order.id for order in page] == _ids(expected[200:250])
         assert len(queries) == 1
         # The page's ids come from a sub-select, so the join runs for these rows only
-        # (on PostgreSQL, pages ordered by id start from the block counts, tests/perf/test_id_block_counts.py).
+        # (on PostgreSQL, pages ordered by id start from the block counts, tests/crm/test_paging.py).
         counted = not SQLITE and order_by in ("-id", "id")
         assert queries[0]["sql"].count("LIMIT 50") == 1
         assert ("crm_id_block" in queries[0]["sql"]) == counted
