@@ -154,6 +154,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# unfold's login form posts no `next`: without one, land on the dashboard (Django's default is /accounts/profile/).
+LOGIN_REDIRECT_URL = "admin:index"
 
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -274,3 +274,13 @@ def test_client_list_sorts_by_orders_count_and_total(manager_client, client_with
     assert names == ["Щедрый", "Ёлкин", "Безпокупкин"]
     response = manager_client.get(url, {"o": f"{index}"})
     assert [client.last_name for client in response.context["cl"].result_list][0] == "Безпокупкин"
+
+
+def test_logging_in_from_the_bare_login_page_lands_on_the_dashboard(client, manager):
+    login_page = client.get(reverse("admin:login"))
+    assert login_page.status_code == 200
+    # What the browser posts: the page's own form fields, with no `next`.
+    response = client.post(reverse("admin:login"), {"username": manager.username, "password": "secret-pass-1"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+    assert client.get(response["Location"]).status_code == 200
