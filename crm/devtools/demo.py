@@ -35,15 +35,27 @@ def load_demo(path: str | Path, *, if_empty: bool = False) -> tuple[int, int] | 
 
 
 def _moment(row: dict, now: datetime) -> datetime:
-    """`days_ago` days before now, at the row's hour:minute in the server's time zone (never in the future)."""
+    """`days_ago` days before now, at the row's hour:minute in the server's time zone."""
     local_now = timezone.localtime(now)
-    moment = (local_now - timedelta(days=row["days_ago"])).replace(
+    return (local_now - timedelta(days=row["days_ago"])).replace(
         hour=row.get("hour", 12), minute=row.get("minute", 0), second=0, microsecond=0
     )
-    return min(moment, local_now - timedelta(minutes=1))
+
+
+def _timeline_end(demo: dict, now: datetime) -> datetime:
+    """The `now` the demo's days count back from: today, or yesterday while today's working day is still ahead.
+
+    The whole set moves back together, so orders keep their working-day times (not all piled up at the moment of
+    loading, as at 02:00) and still come after their clients.
+    """
+    end = now
+    while max(_moment(row, end) for row in [*demo["clients"], *demo["orders"]]) > now:
+        end -= timedelta(days=1)
+    return end
 
 
 def _load(demo: dict, now: datetime) -> tuple[int, int]:
+    now = _timeline_end(demo, now)
     emails = [normalize_email(row["email"]) for row in demo["clients"]]
     existing = set(Client.objects.filter(email__in=emails).values_list("email", flat=True))
     new_clients: dict[int, Client] = {}

@@ -115,3 +115,22 @@ def test_generate_data_inserts_orders_in_statements_of_a_thousand_rows(db):
     inserts = [query for query in queries if query["sql"].startswith('INSERT INTO "crm_order"')]
     assert len(inserts) == 3 if connection.vendor == "postgresql" else len(inserts) <= 30
     assert Order.objects.count() == 2500
+
+
+@pytest.mark.django_db
+def test_demo_loaded_after_midnight_keeps_working_day_times():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from crm.devtools import demo as demo_module
+
+    two_am = datetime(2026, 11, 30, 2, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+    demo_module._load(_demo(), two_am)
+
+    moments = [timezone.localtime(moment) for moment in Order.objects.values_list("created_at", flat=True)]
+    assert max(moments) <= two_am
+    # Not piled up at the moment of loading: every order keeps an hour of the working day from the file.
+    assert {moment.hour for moment in moments} <= {row["hour"] for row in _demo()["orders"]}
+    assert len({(moment.hour, moment.minute) for moment in moments}) > 100
+    for order in Order.objects.select_related("client"):
+        assert order.created_at >= order.client.added_at
