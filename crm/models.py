@@ -71,7 +71,11 @@ class Client(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     search_text = models.TextField(editable=False, default="")
 
-    history = HistoricalRecords(excluded_fields=["search_text", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["search_text", "updated_at"],
+        verbose_name=_("client history record"),
+        verbose_name_plural=_("client history"),
+    )
 
     class Meta:
         verbose_name = _("client")
@@ -166,7 +170,11 @@ class Order(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     search_text = models.TextField(editable=False, default="")
 
-    history = HistoricalRecords(excluded_fields=["search_text", "updated_at", "total_price"])
+    history = HistoricalRecords(
+        excluded_fields=["search_text", "updated_at", "total_price"],
+        verbose_name=_("order history record"),
+        verbose_name_plural=_("order history"),
+    )
 
     class Meta:
         verbose_name = _("order")

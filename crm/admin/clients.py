@@ -11,16 +11,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
+from unfold.utils import display_for_label
 
 from crm import selectors, services
 from crm.admin.display import STATUS_BADGE_COLOURS, FastChangeListMixin, admin_link, error_text, redirect
 from crm.admin.display import confirmation_dialog, save_through_services, status_badge
 from crm.admin.filters import HasOrdersFilter
+from crm.admin.history import ReadableHistoryAdmin
 from crm.admin.importexport import ClientImportExportMixin
 from crm.models import Client, Order
 from crm.money import format_money
@@ -82,13 +83,14 @@ class ClientOrderInline(TabularInline):
     def order_link(self, order):
         return admin_link("admin:crm_order_change", order.pk, f"#{order.pk}")
 
-    @display(description=gettext_lazy("status"), label=STATUS_BADGE_COLOURS)
+    @display(description=gettext_lazy("status"))
     def status_badge(self, order):
-        return status_badge(order)
+        # An inline's read-only field shows what it gets: the badge itself, not unfold's (value, label) pair.
+        return display_for_label(status_badge(order), "—", STATUS_BADGE_COLOURS)
 
 
 @admin.register(Client)
-class ClientAdmin(FastChangeListMixin, ClientImportExportMixin, SimpleHistoryAdmin, ModelAdmin):
+class ClientAdmin(FastChangeListMixin, ClientImportExportMixin, ReadableHistoryAdmin, ModelAdmin):
     form = ClientAdminForm
     list_display = (
         "name", "email", "mobile_phone", "status_badge", "orders_count", "orders_total", "added_at",

@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
@@ -19,6 +18,7 @@ from crm import selectors, services
 from crm.admin.display import STATUS_BADGE_COLOURS, FastChangeListMixin, admin_link, error_text, redirect
 from crm.admin.display import confirmation_dialog, save_through_services, status_badge
 from crm.admin.filters import TotalRangeFilter
+from crm.admin.history import ReadableHistoryAdmin
 from crm.admin.importexport import OrderImportExportMixin
 from crm.models import Order
 from crm.money import format_money
@@ -37,7 +37,7 @@ class OrderAdminForm(forms.ModelForm):
 
 
 @admin.register(Order)
-class OrderAdmin(FastChangeListMixin, OrderImportExportMixin, SimpleHistoryAdmin, ModelAdmin):
+class OrderAdmin(FastChangeListMixin, OrderImportExportMixin, ReadableHistoryAdmin, ModelAdmin):
     form = OrderAdminForm
     list_display = (
         "id", "product", "client_link", "quantity", "price_display", "total_display", "status_badge", "created_at",
@@ -140,8 +140,8 @@ class OrderAdmin(FastChangeListMixin, OrderImportExportMixin, SimpleHistoryAdmin
 class DeletedOrderAdmin(FastChangeListMixin, ModelAdmin):
     """Orders deleted for good, from their last history record; a manager can restore one."""
 
-    list_display = ("id", "product", "client_name", "quantity", "total_display", "status", "history_date",
-                    "history_user")
+    list_display = ("id", "product", "client_name", "quantity", "total_display", "status_badge", "deleted_at",
+                    "deleted_by")
     list_display_links = None
     # History records keep no search_text: the field named here only shows the search box, the search
     # itself is selectors.search_order_history (get_search_results).
@@ -182,6 +182,18 @@ class DeletedOrderAdmin(FastChangeListMixin, ModelAdmin):
     @display(description=gettext_lazy("total"))
     def total_display(self, record):
         return format_money(record.total)
+
+    @display(description=gettext_lazy("status"), label=STATUS_BADGE_COLOURS)
+    def status_badge(self, record):
+        return status_badge(record)
+
+    @display(description=gettext_lazy("deleted"), ordering="history_date")
+    def deleted_at(self, record):
+        return record.history_date
+
+    @display(description=gettext_lazy("deleted by"))
+    def deleted_by(self, record):
+        return record.history_user or "—"
 
     @action(description=gettext_lazy("Restore"), permissions=["restore"], icon="restore", dialog=RESTORE_ORDER_DIALOG)
     def restore_order(self, request, form, object_id):

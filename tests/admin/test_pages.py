@@ -284,3 +284,21 @@ def test_logging_in_from_the_bare_login_page_lands_on_the_dashboard(client, mana
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_history_shows_status_labels_money_and_no_none(manager_client, client_with_orders):
+    from crm.services import order_update
+
+    order = client_with_orders.orders.get(product="Мышь")
+    order_update(order=order, status=Order.Status.COMPLETED, price="1234.50")
+    html = manager_client.get(reverse("admin:crm_order_history", args=[order.pk])).content.decode()
+    assert "В ожидании" in html and "Завершён" in html
+    assert "99,90\xa0₽" in html and "1\xa0234,50\xa0₽" in html
+    assert ">Completed<" not in html.replace(" ", "").replace("\n", "")
+    assert "None" not in html
+
+
+def test_client_page_shows_order_status_badges_not_pairs(manager_client, client_with_orders):
+    html = manager_client.get(reverse("admin:crm_client_change", args=[client_with_orders.pk])).content.decode()
+    assert "В ожидании" in html
+    assert "(&#x27;Pending&#x27;" not in html and "('Pending'" not in html
