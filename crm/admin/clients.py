@@ -19,7 +19,7 @@ from unfold.utils import display_for_label
 
 from crm import selectors, services
 from crm.admin.display import STATUS_BADGE_COLOURS, FastChangeListMixin, admin_link, error_text, redirect
-from crm.admin.display import confirmation_dialog, save_through_services, status_badge
+from crm.admin.display import PlainMessagesMixin, confirmation_dialog, save_through_services, status_badge
 from crm.admin.filters import HasOrdersFilter
 from crm.admin.history import ReadableHistoryAdmin
 from crm.admin.importexport import ClientImportExportMixin
@@ -66,6 +66,7 @@ class ClientOrderInline(TabularInline):
     can_delete = False
     show_change_link = False
     verbose_name_plural = gettext_lazy("orders of this client")
+    hide_title = True  # each row already shows the order's number and product
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("-id")
@@ -90,7 +91,9 @@ class ClientOrderInline(TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(FastChangeListMixin, ClientImportExportMixin, ReadableHistoryAdmin, ModelAdmin):
+class ClientAdmin(
+    FastChangeListMixin, PlainMessagesMixin, ClientImportExportMixin, ReadableHistoryAdmin, ModelAdmin
+):
     form = ClientAdminForm
     list_display = (
         "name", "email", "mobile_phone", "status_badge", "orders_count", "orders_total", "added_at",
@@ -126,6 +129,15 @@ class ClientAdmin(FastChangeListMixin, ClientImportExportMixin, ReadableHistoryA
         if not search_term.strip():
             return queryset, False
         return queryset.filter(selectors.search_filter(search_term, "search_text")), False
+
+    def added_message(self, client):
+        return _("Client %(name)s added.") % {"name": client.full_name_reversed}
+
+    def changed_message(self, client):
+        return _("Client %(name)s saved.") % {"name": client.full_name_reversed}
+
+    def deleted_message(self, obj_display, obj_id):
+        return _("The client %(name)s was deleted.") % {"name": obj_display}
 
     @display(description=gettext_lazy("full name"), ordering="last_name", header=True)
     def name(self, client):

@@ -1,5 +1,6 @@
 """Helpers shared by the staff admin pages: status badges, links, redirects, faster change lists."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -69,6 +70,49 @@ class FastChangeListMixin:
 
     def get_changelist(self, request, **kwargs):
         return CachedHeadersChangeList
+
+
+class PlainMessagesMixin:
+    """Django's "The order “Order #301: Mouse” was added successfully." said as a person would: "Order No. 301
+    added." The admin names its messages through added_message/changed_message/deleted_message."""
+
+    def added_message(self, obj) -> str:
+        raise NotImplementedError
+
+    def changed_message(self, obj) -> str:
+        raise NotImplementedError
+
+    def deleted_message(self, obj_display: str, obj_id) -> str:
+        raise NotImplementedError
+
+    def _with_message(self, request, message, respond):
+        request.crm_success_message = message
+        try:
+            return respond()
+        finally:
+            del request.crm_success_message
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "crm_success_message", None):
+            message = request.crm_success_message
+        return super().message_user(request, message, level, *args, **kwargs)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._with_message(
+            request, self.added_message(obj), lambda: super(PlainMessagesMixin, self).response_add(
+                request, obj, post_url_continue)
+        )
+
+    def response_change(self, request, obj):
+        return self._with_message(
+            request, self.changed_message(obj), lambda: super(PlainMessagesMixin, self).response_change(request, obj)
+        )
+
+    def response_delete(self, request, obj_display, obj_id):
+        return self._with_message(
+            request, self.deleted_message(obj_display, obj_id),
+            lambda: super(PlainMessagesMixin, self).response_delete(request, obj_display, obj_id),
+        )
 
 
 def save_through_services(obj, form, change, *, editable_fields, create, update) -> None:

@@ -16,7 +16,7 @@ from unfold.paginator import InfinitePaginator
 
 from crm import selectors, services
 from crm.admin.display import STATUS_BADGE_COLOURS, FastChangeListMixin, admin_link, error_text, redirect
-from crm.admin.display import confirmation_dialog, save_through_services, status_badge
+from crm.admin.display import PlainMessagesMixin, confirmation_dialog, save_through_services, status_badge
 from crm.admin.filters import TotalRangeFilter
 from crm.admin.history import ReadableHistoryAdmin
 from crm.admin.importexport import OrderImportExportMixin
@@ -37,7 +37,9 @@ class OrderAdminForm(forms.ModelForm):
 
 
 @admin.register(Order)
-class OrderAdmin(FastChangeListMixin, OrderImportExportMixin, ReadableHistoryAdmin, ModelAdmin):
+class OrderAdmin(
+    FastChangeListMixin, PlainMessagesMixin, OrderImportExportMixin, ReadableHistoryAdmin, ModelAdmin
+):
     form = OrderAdminForm
     list_display = (
         "id", "product", "client_link", "quantity", "price_display", "total_display", "status_badge", "created_at",
@@ -74,6 +76,15 @@ class OrderAdmin(FastChangeListMixin, OrderImportExportMixin, ReadableHistoryAdm
         if not search_term.strip():
             return queryset, False
         return queryset.filter(selectors.search_filter(search_term, "search_text", "client__search_text")), False
+
+    def added_message(self, order):
+        return _("Order No. %(id)s added.") % {"id": order.pk}
+
+    def changed_message(self, order):
+        return _("Order No. %(id)s saved.") % {"id": order.pk}
+
+    def deleted_message(self, obj_display, obj_id):
+        return _("Order No. %(id)s deleted; it can be restored from the deleted orders.") % {"id": obj_id}
 
     @display(description=gettext_lazy("client"), ordering="client__last_name")
     def client_link(self, order):

@@ -302,3 +302,29 @@ def test_client_page_shows_order_status_badges_not_pairs(manager_client, client_
     html = manager_client.get(reverse("admin:crm_client_change", args=[client_with_orders.pk])).content.decode()
     assert "В ожидании" in html
     assert "(&#x27;Pending&#x27;" not in html and "('Pending'" not in html
+
+
+def test_counts_agree_with_their_number_in_russian(manager_client):
+    from reports.services import report_generate
+
+    for _ in range(2):
+        ClientFactory()
+    html = manager_client.get(reverse("admin:crm_client_changelist")).content.decode()
+    assert "2 клиента" in html and "клиенты" not in html.split("2 клиента")[0][-20:]
+    html = manager_client.get(reverse("admin:reports_report_changelist")).content.decode()
+    assert "0 отчётов" in html
+    report_generate(period="week")
+    assert "1 отчёт" in manager_client.get(reverse("admin:reports_report_changelist")).content.decode()
+
+
+def test_saving_says_what_was_saved_in_plain_words(manager_client, client_with_orders):
+    order = client_with_orders.orders.get(product="Мышь")
+    data = {"client": client_with_orders.pk, "product": "Мышь", "quantity": 2, "price": "99.90",
+            "description": "", "status": "Pending"}
+    response = manager_client.post(reverse("admin:crm_order_change", args=[order.pk]), data, follow=True)
+    html = response.content.decode()
+    assert f"Заказ №{order.pk} сохранён." in html
+    assert "был успешно" not in html
+    response = manager_client.post(reverse("admin:crm_order_add"), data, follow=True)
+    new_order = Order.objects.order_by("-id").first()
+    assert f"Заказ №{new_order.pk} добавлен." in response.content.decode()
