@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 MIN_PYTHON = (3, 11)
+DEFAULT_ADDRESS = "127.0.0.1:8000"
 
 
 def say(message: str) -> None:
@@ -53,6 +54,13 @@ def ensure_virtualenv(requirements_file: str) -> Path:
     return venv_python()
 
 
+def runserver_arguments(extra_args: list[str]) -> list[str]:
+    """Every extra argument goes to runserver; the address comes first, 127.0.0.1:8000 unless one is given."""
+    addresses = [arg for arg in extra_args if not arg.startswith("-")]
+    options = [arg for arg in extra_args if arg.startswith("-")]
+    return [*(addresses or [DEFAULT_ADDRESS]), *options]
+
+
 def command_run(extra_args: list[str]) -> None:
     python = str(ensure_virtualenv("requirements.txt"))
     env = dict(os.environ)
@@ -65,10 +73,10 @@ def command_run(extra_args: list[str]) -> None:
     run(*manage, "load_demo", "--if-empty", env=env)
     say("Ensuring the demo user test / test")
     run(*manage, "ensure_demo_user", env=env)
-    address = extra_args[0] if extra_args else "127.0.0.1:8000"
-    say(f"Starting the app at http://{address}/  (login: test / test, stop with Ctrl+C)")
+    server_args = runserver_arguments(extra_args)
+    say(f"Starting the app at http://{server_args[0]}/  (login: test / test, stop with Ctrl+C)")
     try:
-        run(*manage, "runserver", address, env=env)
+        run(*manage, "runserver", *server_args, env=env)
     except KeyboardInterrupt:
         pass
 
