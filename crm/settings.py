@@ -263,7 +263,7 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
-    "DESCRIPTION": "Orders, clients and reports. See CONTRACT.md.",
+    "DESCRIPTION": "Orders, clients and reports. The API is described in docs/api.md in the project's repository.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
