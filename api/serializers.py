@@ -77,7 +77,7 @@ class ClientInputSerializer(LenientModelSerializer):
 
 
 class ClientSerializer(serializers.ModelSerializer):
-    """The client object of the contract."""
+    """The client object of the API."""
 
     class Meta:
         model = Client
@@ -179,7 +179,7 @@ class OrderClientSerializer(serializers.ModelSerializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
-    """The order object of the contract."""
+    """The order object of the API."""
 
     client = OrderClientSerializer(read_only=True)
     price = serializers.DecimalField(read_only=True, **MONEY_FORMAT)
@@ -269,7 +269,7 @@ class ReportInputSerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    """The report object of the contract."""
+    """The report object of the API."""
 
     total_orders_sum = serializers.DecimalField(read_only=True, **MONEY_FORMAT)
     avg_order_sum = serializers.DecimalField(read_only=True, **MONEY_FORMAT)
