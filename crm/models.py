@@ -70,8 +70,10 @@ class Client(models.Model):
     added_at = models.DateTimeField(_("added"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     search_text = models.TextField(editable=False, default="")
+    # Bumped by every write (save() and the bulk paths): the admin refuses a form rendered before it moved.
+    version = models.PositiveIntegerField(editable=False, default=0)
 
-    history = HistoricalRecords(excluded_fields=["search_text", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["search_text", "updated_at", "version"])
 
     class Meta:
         verbose_name = _("client")
@@ -129,8 +131,9 @@ class Client(models.Model):
 
     def save(self, *args, **kwargs):
         self.normalize_fields()
+        self.version += 1
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text", "email"}
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text", "email", "version"}
         super().save(*args, **kwargs)
 
 
@@ -165,8 +168,10 @@ class Order(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     search_text = models.TextField(editable=False, default="")
+    # Bumped by every write (save() and the bulk paths): the admin refuses a form rendered before it moved.
+    version = models.PositiveIntegerField(editable=False, default=0)
 
-    history = HistoricalRecords(excluded_fields=["search_text", "updated_at", "total_price"])
+    history = HistoricalRecords(excluded_fields=["search_text", "updated_at", "total_price", "version"])
 
     class Meta:
         verbose_name = _("order")
@@ -210,6 +215,7 @@ class Order(models.Model):
 
     def save(self, *args, **kwargs):
         self.normalize_fields()
+        self.version += 1
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text"}
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text", "version"}
         super().save(*args, **kwargs)
