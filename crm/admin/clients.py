@@ -1,6 +1,5 @@
 """Clients in the staff UI: list, page with the client's orders, archive and restore."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +19,9 @@ from unfold.enums import ActionVariant
 from crm import selectors, services
 from crm.admin.display import (
     STATUS_BADGE_COLOURS,
+    VERSION_FIELD_TEMPLATE,
     FastChangeListMixin,
+    VersionedForm,
     admin_link,
     error_text,
     redirect,
@@ -44,7 +45,7 @@ RESTORE_DIALOG = {
 }
 
 
-class ClientAdminForm(forms.ModelForm):
+class ClientAdminForm(VersionedForm):
     class Meta:
         model = Client
         fields = services.CLIENT_EDITABLE_FIELDS
@@ -97,6 +98,7 @@ class ClientOrderInline(TabularInline):
 @admin.register(Client)
 class ClientAdmin(FastChangeListMixin, ClientImportExportMixin, SimpleHistoryAdmin, ModelAdmin):
     form = ClientAdminForm
+    change_form_before_template = VERSION_FIELD_TEMPLATE
     list_display = (
         "name", "email", "mobile_phone", "status_badge", "orders_count", "orders_total", "added_at",
     )

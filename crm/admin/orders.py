@@ -1,6 +1,5 @@
 """Orders in the staff UI, and the deleted orders restored from their history."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
@@ -18,7 +17,9 @@ from unfold.paginator import InfinitePaginator
 from crm import selectors, services
 from crm.admin.display import (
     STATUS_BADGE_COLOURS,
+    VERSION_FIELD_TEMPLATE,
     FastChangeListMixin,
+    VersionedForm,
     admin_link,
     error_text,
     redirect,
@@ -37,7 +38,7 @@ RESTORE_ORDER_DIALOG = {
 }
 
 
-class OrderAdminForm(forms.ModelForm):
+class OrderAdminForm(VersionedForm):
     class Meta:
         model = Order
         fields = services.ORDER_EDITABLE_FIELDS
@@ -46,6 +47,7 @@ class OrderAdminForm(forms.ModelForm):
 @admin.register(Order)
 class OrderAdmin(FastChangeListMixin, OrderImportExportMixin, SimpleHistoryAdmin, ModelAdmin):
     form = OrderAdminForm
+    change_form_before_template = VERSION_FIELD_TEMPLATE
     list_display = (
         "id", "product", "client_link", "quantity", "price_display", "total_display", "status_badge", "created_at",
     )
