@@ -1,9 +1,11 @@
 """One small view per documented operation: input parsed, a service or selector called, output shaped."""
 
+import contextlib
 import functools
 
 from django.contrib.auth.signals import user_logged_in
-from django.http import HttpResponse
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -51,6 +53,15 @@ def _validated(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+@contextlib.contextmanager
+def _gone_is_404():
+    """A row deleted between the view's read and the service's locked re-read is a 404, not a 500."""
+    try:
+        yield
+    except ObjectDoesNotExist:
+        raise Http404
 
 
 def _list_params(request):
@@ -161,7 +172,9 @@ class ClientEditView(CrmApiView):
     def post(self, request, id):
         client = get_object_or_404(selectors.client_list(status="all"), pk=id)
         fields = _validated(ClientInputSerializer, request.data, partial=True)
-        services.client_update(client=client, **fields)
+        # Only the fields the request sent are written, so a concurrent edit of another field survives.
+        with _gone_is_404():
+            services.client_update(client=client, **fields)
         return _success(client)
 
 
@@ -172,7 +185,8 @@ class ClientDeleteView(CrmApiView):
     def delete(self, request, id):
         client = get_object_or_404(selectors.client_list(status="all"), pk=id)
         # The contract's delete archives: the client's orders are never lost.
-        services.client_archive(client=client)
+        with _gone_is_404():
+            services.client_archive(client=client)
         return _success()
 
 
@@ -226,7 +240,8 @@ class OrderEditView(CrmApiView):
     def post(self, request, id):
         order = get_object_or_404(selectors.order_list(), pk=id)
         fields = _validated(OrderEditSerializer, request.data, partial=True)
-        services.order_update(order=order, **fields)
+        with _gone_is_404():
+            services.order_update(order=order, **fields)
         return _success(order)
 
 

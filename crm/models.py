@@ -70,9 +70,11 @@ class Client(models.Model):
     added_at = models.DateTimeField(_("added"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     search_text = models.TextField(editable=False, default="")
+    # Bumped by every write (save() and the bulk paths): the admin refuses a form rendered before it moved.
+    version = models.PositiveIntegerField(editable=False, default=0)
 
     history = HistoricalRecords(
-        excluded_fields=["search_text", "updated_at"],
+        excluded_fields=["search_text", "updated_at", "version"],
         verbose_name=_("client history record"),
         verbose_name_plural=_("client history"),
     )
@@ -133,8 +135,9 @@ class Client(models.Model):
 
     def save(self, *args, **kwargs):
         self.normalize_fields()
+        self.version += 1
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text", "email"}
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text", "email", "version"}
         super().save(*args, **kwargs)
 
 
@@ -169,9 +172,11 @@ class Order(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     search_text = models.TextField(editable=False, default="")
+    # Bumped by every write (save() and the bulk paths): the admin refuses a form rendered before it moved.
+    version = models.PositiveIntegerField(editable=False, default=0)
 
     history = HistoricalRecords(
-        excluded_fields=["search_text", "updated_at", "total_price"],
+        excluded_fields=["search_text", "updated_at", "total_price", "version"],
         verbose_name=_("order history record"),
         verbose_name_plural=_("order history"),
     )
@@ -218,6 +223,7 @@ class Order(models.Model):
 
     def save(self, *args, **kwargs):
         self.normalize_fields()
+        self.version += 1
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text"}
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text", "version"}
         super().save(*args, **kwargs)

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
@@ -36,13 +36,54 @@ def client_check_email_free(client: Client) -> None:
         raise ClientEmailTaken(existing_id)
 
 
-def _save_client(client: Client) -> Client:
+class EditConflict(ValidationError):
+    """The row changed after the caller read it (its version moved on); nothing was saved."""
+
+    def __init__(self, row: Client | Order):
+        last_change = row.history.order_by("-history_date", "-history_id").first()
+        user = last_change.history_user if last_change else None
+        values = {
+            "user": (user.get_full_name() or user.get_username()) if user else _("another user"),
+            "time": formats.date_format(
+                timezone.localtime(last_change.history_date if last_change else row.updated_at),
+                "SHORT_DATETIME_FORMAT",
+            ),
+        }
+        if isinstance(row, Order):
+            message = _("This order was changed by %(user)s at %(time)s; reload the page to see the changes.")
+        else:
+            message = _("This client was changed by %(user)s at %(time)s; reload the page to see the changes.")
+        super().__init__(message % values, code="stale")
+
+
+def _locked(row: Client | Order, expected_version: int | None = None) -> Client | Order:
+    # The row as it is now, locked until the transaction ends (on SQLite the IMMEDIATE
+    # transaction already holds the database's write lock).
+    current = type(row).objects.select_for_update().get(pk=row.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise EditConflict(current)
+    return current
+
+
+def _take_row(target: Client | Order, source: Client | Order) -> None:
+    # Callers keep their instance: give it the saved row's values.
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+
+
+def row_check_version(*, row: Client | Order, expected_version: int) -> None:
+    """Raise EditConflict unless the row is still at expected_version; it stays locked until the transaction ends."""
+    _locked(row, expected_version)
+
+
+def _save_client(client: Client, *, update_fields: list[str] | None = None) -> Client:
     client.normalize_fields()
     client.full_clean(validate_constraints=False)
-    client_check_email_free(client)
+    if update_fields is None or "email" in update_fields:
+        client_check_email_free(client)
     try:
         with transaction.atomic():
-            client.save()
+            client.save(update_fields=update_fields)
     except IntegrityError:
         # Another request registered the same e-mail between our check and our insert.
         client_check_email_free(client)
@@ -71,30 +112,40 @@ def client_create(
     return _save_client(client)
 
 
-def client_update(*, client: Client, **fields: Any) -> Client:
-    """Change some fields of a client; unknown field names are a programming error."""
+def client_update(*, client: Client, expected_version: int | None = None, **fields: Any) -> Client:
+    """Write the given fields of a client onto its current row (EditConflict if it left expected_version)."""
     unknown = set(fields) - set(CLIENT_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"client_update() got unknown fields: {sorted(unknown)}")
-    for name, value in fields.items():
-        setattr(client, name, "" if value is None and name in ("middle_name", "mobile_phone") else value)
-    return _save_client(client)
+    with transaction.atomic():
+        # Only the given fields change: a concurrent edit of another field (or an archive) survives,
+        # and the search text is rebuilt from the current names, not from a copy read earlier.
+        current = _locked(client, expected_version)
+        for name, value in fields.items():
+            setattr(current, name, "" if value is None and name in ("middle_name", "mobile_phone") else value)
+        _save_client(current, update_fields=[*fields, "updated_at"])
+    _take_row(client, current)
+    return client
+
+
+def _client_set_status(client: Client, status: str) -> Client:
+    with transaction.atomic():
+        current = _locked(client)
+        if current.status != status:
+            current.status = status
+            current.save(update_fields=["status", "updated_at"])
+    _take_row(client, current)
+    return client
 
 
 def client_archive(*, client: Client) -> Client:
     """Archive a client: it leaves the default lists but keeps its orders and history."""
-    if client.status != Client.Status.ARCHIVED:
-        client.status = Client.Status.ARCHIVED
-        client.save(update_fields=["status", "updated_at"])
-    return client
+    return _client_set_status(client, Client.Status.ARCHIVED)
 
 
 def client_restore(*, client: Client) -> Client:
     """Bring an archived client back to the active list."""
-    if client.status != Client.Status.ACTIVE:
-        client.status = Client.Status.ACTIVE
-        client.save(update_fields=["status", "updated_at"])
-    return client
+    return _client_set_status(client, Client.Status.ACTIVE)
 
 
 def client_delete(*, client: Client) -> None:
@@ -119,14 +170,14 @@ def _resolve_client(client: Client | int | str | None) -> Client:
         raise ValidationError({"client": [_("No client with id %(id)s.") % {"id": client}]}, code="invalid")
 
 
-def _save_order(order: Order, *, client_changed: bool = True) -> Order:
+def _save_order(order: Order, *, client_changed: bool = True, update_fields: list[str] | None = None) -> Order:
     order.normalize_fields()
     # An unchanged client needs no existence query: PROTECT keeps a client while it has orders.
     order.full_clean(exclude=None if client_changed else ["client"], validate_constraints=False)
     adding = order._state.adding
     # One transaction for the row and its history record (one commit, one disk flush).
     with transaction.atomic():
-        order.save()
+        order.save(update_fields=update_fields)
         # total_price is computed by the database: an INSERT returns it (RETURNING), after an
         # UPDATE read it back so callers see it.
         if not adding:
@@ -155,16 +206,21 @@ def order_create(
     return _save_order(order)
 
 
-def order_update(*, order: Order, **fields: Any) -> Order:
-    """Change some fields of an order; the total is recomputed by the database."""
+def order_update(*, order: Order, expected_version: int | None = None, **fields: Any) -> Order:
+    """Write the given fields of an order onto its current row (EditConflict if it left expected_version)."""
     unknown = set(fields) - set(ORDER_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"order_update() got unknown fields: {sorted(unknown)}")
-    if "client" in fields:
-        fields["client"] = _resolve_client(fields["client"])
-    for name, value in fields.items():
-        setattr(order, name, "" if value is None and name == "description" else value)
-    return _save_order(order, client_changed="client" in fields)
+    with transaction.atomic():
+        # Only the given fields change, so a concurrent edit of another field survives.
+        current = _locked(order, expected_version)
+        if "client" in fields:
+            fields["client"] = _resolve_client(fields["client"])
+        for name, value in fields.items():
+            setattr(current, name, "" if value is None and name == "description" else value)
+        _save_order(current, client_changed="client" in fields, update_fields=[*fields, "updated_at"])
+    _take_row(order, current)
+    return order
 
 
 def order_delete(*, order: Order) -> None:
@@ -186,12 +242,16 @@ def _bulk_set_status(*, rows: QuerySet, model: type[Client] | type[Order], statu
     if status not in model.Status.values:
         raise ValidationError(_("Unknown status: %(status)s.") % {"status": status}, code="invalid")
     now = timezone.now()
-    changed = list(rows.exclude(status=status))
-    for row in changed:
-        row.status = status
-        row.updated_at = now
     with transaction.atomic():
-        bulk_update_with_history(changed, model, ["status", "updated_at"], batch_size=500)
+        # Read and locked inside the transaction, so the history records carry the rows as they are.
+        changed = list(
+            model.objects.select_for_update().filter(pk__in=rows.values("pk")).exclude(status=status)
+        )
+        for row in changed:
+            row.status = status
+            row.updated_at = now
+            row.version += 1
+        bulk_update_with_history(changed, model, ["status", "updated_at", "version"], batch_size=500)
     return len(changed)
 
 

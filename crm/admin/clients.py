@@ -1,6 +1,5 @@
 """Clients in the staff UI: list, page with the client's orders, archive and restore."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,8 +17,9 @@ from unfold.enums import ActionVariant
 from unfold.utils import display_for_label
 
 from crm import selectors, services
-from crm.admin.display import STATUS_BADGE_COLOURS, FastChangeListMixin, admin_link, error_text, redirect
-from crm.admin.display import PlainMessagesMixin, confirmation_dialog, save_through_services, status_badge
+from crm.admin.display import STATUS_BADGE_COLOURS, VERSION_FIELD_TEMPLATE, FastChangeListMixin, PlainMessagesMixin
+from crm.admin.display import VersionedForm, admin_link, confirmation_dialog, error_text, redirect
+from crm.admin.display import save_through_services, status_badge
 from crm.admin.filters import HasOrdersFilter
 from crm.admin.history import ReadableHistoryAdmin
 from crm.admin.importexport import ClientImportExportMixin
@@ -38,7 +38,7 @@ RESTORE_DIALOG = confirmation_dialog(
 )
 
 
-class ClientAdminForm(forms.ModelForm):
+class ClientAdminForm(VersionedForm):
     class Meta:
         model = Client
         fields = services.CLIENT_EDITABLE_FIELDS
@@ -95,6 +95,7 @@ class ClientAdmin(
     FastChangeListMixin, PlainMessagesMixin, ClientImportExportMixin, ReadableHistoryAdmin, ModelAdmin
 ):
     form = ClientAdminForm
+    change_form_before_template = VERSION_FIELD_TEMPLATE
     list_display = (
         "name", "email", "mobile_phone", "status_badge", "orders_count", "orders_total", "added_at",
     )

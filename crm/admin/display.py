@@ -1,5 +1,6 @@
 """Helpers shared by the staff admin pages: status badges, links, redirects, faster change lists."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
@@ -7,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.views import ChangeList
 
+from crm import services
 from crm.models import Client, Order
 
 # Badge colours keyed by the status *value*, so they stay whatever language the labels are shown in.
@@ -115,11 +117,38 @@ class PlainMessagesMixin:
         )
 
 
+class VersionedForm(forms.ModelForm):
+    """A change form that carries the row's version, and refuses to save over a newer row."""
+
+    # The version the form was rendered from; rendered by the change_form_before_template below.
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned_data = super().clean()
+        seen_version = cleaned_data.get("seen_version")
+        if self.instance.pk is not None and seen_version is not None:
+            # Locks the row until the admin's transaction ends, so nobody writes between this check and the save.
+            try:
+                services.row_check_version(row=self.instance, expected_version=seen_version)
+            except services.EditConflict as error:
+                self.add_error(None, error)
+        return cleaned_data
+
+
+# Included inside the change form: the hidden version field lives in no fieldset.
+VERSION_FIELD_TEMPLATE = "admin/crm/seen_version.html"
+
+
 def save_through_services(obj, form, change, *, editable_fields, create, update) -> None:
     """save_model for the domain admins: the form's fields go to the create/update service."""
     fields = {name: form.cleaned_data[name] for name in editable_fields if name in form.cleaned_data}
     if change:
-        update(obj, **fields)
+        update(obj, expected_version=form.cleaned_data.get("seen_version"), **fields)
         return
     created = create(**fields)
     # The admin goes on with `obj` (history, messages, redirect): make it the saved row.

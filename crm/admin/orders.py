@@ -1,6 +1,5 @@
 """Orders in the staff UI, and the deleted orders restored from their history."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
@@ -15,8 +14,9 @@ from unfold.decorators import action, display
 from unfold.paginator import InfinitePaginator
 
 from crm import selectors, services
-from crm.admin.display import STATUS_BADGE_COLOURS, FastChangeListMixin, admin_link, error_text, redirect
-from crm.admin.display import PlainMessagesMixin, confirmation_dialog, save_through_services, status_badge
+from crm.admin.display import STATUS_BADGE_COLOURS, VERSION_FIELD_TEMPLATE, FastChangeListMixin, PlainMessagesMixin
+from crm.admin.display import VersionedForm, admin_link, confirmation_dialog, error_text, redirect
+from crm.admin.display import save_through_services, status_badge
 from crm.admin.filters import TotalRangeFilter
 from crm.admin.history import ReadableHistoryAdmin
 from crm.admin.importexport import OrderImportExportMixin
@@ -30,7 +30,7 @@ RESTORE_ORDER_DIALOG = confirmation_dialog(
 )
 
 
-class OrderAdminForm(forms.ModelForm):
+class OrderAdminForm(VersionedForm):
     class Meta:
         model = Order
         fields = services.ORDER_EDITABLE_FIELDS
@@ -41,6 +41,7 @@ class OrderAdmin(
     FastChangeListMixin, PlainMessagesMixin, OrderImportExportMixin, ReadableHistoryAdmin, ModelAdmin
 ):
     form = OrderAdminForm
+    change_form_before_template = VERSION_FIELD_TEMPLATE
     list_display = (
         "id", "product", "client_link", "quantity", "price_display", "total_display", "status_badge", "created_at",
     )

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from import_export import resources
@@ -277,7 +278,9 @@ class BulkImportResource(resources.ModelResource):
         groups = defaultdict(list)
         for instance in instances:
             changed = getattr(instance, "import_changed_fields", None) or self.update_fields
-            names = {"client" if name == "client_id" else name for name in changed} | {"updated_at"}
+            names = {"client" if name == "client_id" else name for name in changed} | {"updated_at", "version"}
+            # The row's version moves on (the admin's stale-form check), counted by the database itself.
+            instance.version = F("version") + 1
             if names & set(self.search_fields):
                 names.add("search_text")
             groups[tuple(sorted(names))].append(instance)
