@@ -148,6 +148,26 @@ def security(env_overrides: dict) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def test_hsts_is_a_year_for_this_site_only_by_default():
+    values = security({})
+    assert values["hsts"] == 31536000
+    assert values["subdomains"] is False
+    assert values["preload"] is False
+    # check --deploy would warn about the two; they are off on purpose.
+    assert {"security.W005", "security.W021"} <= set(values["silenced"])
+
+
+def test_hsts_options_on_request():
+    values = security({"DJANGO_SECURE_HSTS_SECONDS": "600", "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+                       "DJANGO_SECURE_HSTS_PRELOAD": "1"})
+    assert (values["hsts"], values["subdomains"], values["preload"]) == (600, True, True)
+    assert not {"security.W005", "security.W021"} & set(values["silenced"])
+
+
+def test_hsts_is_off_in_development():
+    assert security({"DJANGO_DEBUG": "1"})["hsts"] == 0
+
+
 def test_forwarded_headers_are_not_trusted_without_a_proxy():
     values = security({})
     # 0, not None: with None DRF would key the rate limits on any client's X-Forwarded-For.
