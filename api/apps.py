@@ -6,6 +6,7 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self):
-        from api.signals import connect_user_cache_invalidation
+        from api.signals import connect_token_ending, connect_user_cache_invalidation
 
         connect_user_cache_invalidation()
+        connect_token_ending()

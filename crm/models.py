@@ -28,8 +28,19 @@ ORDER_TOTAL = models.F("quantity") * models.F("price")
 
 
 def normalize_email(email: str | None) -> str:
-    """E-mails are stored trimmed and lower-cased, so that one mailbox is one client whatever its case."""
-    return (email or "").strip().lower()
+    """E-mails are stored trimmed and lower-cased, with an internationalised domain in its Unicode form
+    (user@xn--bcher-kva.example is stored as user@bücher.example), so that one mailbox is one client whatever
+    its case or spelling. Unicode because people read it; Django turns it into punycode when it sends mail."""
+    email = (email or "").strip().lower()
+    local, at, domain = email.rpartition("@")
+    if not at or (domain.isascii() and "xn--" not in domain):
+        return email
+    try:
+        # IDNA 2003, as Django's EmailValidator and mail sending read a domain: both forms, any width or case.
+        domain = domain.encode("idna").decode("idna")
+    except UnicodeError:
+        return email  # not a valid domain: the e-mail validator refuses it
+    return f"{local}@{domain}"
 
 
 phone_validator = RegexValidator(

@@ -158,11 +158,19 @@ LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Two limits within the cool-off (api/lockout.py): failed logins for one user name from one address, and failed
+# logins from one address whatever the user names (password spraying). Either locks the address out.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
+if AXES_ADDRESS_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("AXES_ADDRESS_FAILURE_LIMIT must be 1 or more (0 would lock every address out).")
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_HANDLER = "api.lockout.LoginFailureHandler"
+# What a successful login forgets: that user name's failures from that address, never the address's other ones.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address as the API's rate limits see it: X-Forwarded-For only from trusted proxies (PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "api.throttling.client_address"
 # A locked-out admin login gets an unfold-styled page; /api/ gets the JSON envelope (429).
 AXES_LOCKOUT_CALLABLE = "crm.admin.accounts.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
@@ -199,15 +207,28 @@ STORAGES = {
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 30)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
+# Both bind more than this site (every subdomain; browsers' built-in lists, hard to leave): only when asked for.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env.bool("DJANGO_BEHIND_PROXY", default=False):
+# Behind a reverse proxy, trust its X-Forwarded-Proto, and X-Forwarded-For from the last PROXY_COUNT hops only
+# (api/throttling.py: rate limits and login lockouts per client address). Without a proxy both are the client's
+# own words and are ignored.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=1) if BEHIND_PROXY else 0
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("DJANGO_PROXY_COUNT must be 0 or more.")
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[])
+# `check --deploy` warns about the two HSTS options above; leaving them off is the deliberate default.
+if SECURE_HSTS_SECONDS and not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+    SILENCED_SYSTEM_CHECKS.append("security.W005")
+if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # ---------------------------------------------------------------------------
 # Logging: errors to the console, so gunicorn/systemd collect them
@@ -230,7 +251,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # DRF's, refusing too deep nesting and unpaired surrogates with a 400 (api/parsers.py).
+        "api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -240,7 +262,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     # The token endpoints use api.throttling.TokenRateThrottle (per address) instead.
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.UserThrottle"],
-    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
+    # X-Forwarded-For hops to trust; None would trust any client's header (see PROXY_COUNT above).
+    "NUM_PROXIES": PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("API_THROTTLE_TOKEN", default="20/min"),
         "user": env.str("API_THROTTLE_USER", default="6000/min"),
@@ -259,6 +282,11 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a digest of the password hash: a new password ends every access and refresh token issued
+    # before it (api/authentication.py, api/tokens.py); api/signals.py also blacklists the refresh tokens.
+    "CHECK_REVOKE_TOKEN": True,
+    # One use per refresh token, even under concurrent requests; 401 for a deleted or changed user.
+    "TOKEN_REFRESH_SERIALIZER": "api.tokens.TokenRefreshSerializer",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -129,3 +129,71 @@ def test_env_file_is_read(tmp_path):
     assert values["tz"] == "Asia/Novosibirsk"
     # The environment wins over the file.
     assert probe({"DJANGO_ENV_FILE": str(env_file), "TIME_ZONE": "Europe/Samara"})["tz"] == "Europe/Samara"
+
+
+SECURITY_PROBE = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'hsts': s.SECURE_HSTS_SECONDS, 'subdomains': s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+    "'preload': s.SECURE_HSTS_PRELOAD, 'proxies': s.PROXY_COUNT, 'num_proxies': s.REST_FRAMEWORK['NUM_PROXIES'], "
+    "'ssl_header': getattr(s, 'SECURE_PROXY_SSL_HEADER', None), 'silenced': s.SILENCED_SYSTEM_CHECKS, "
+    "'axes': [s.AXES_FAILURE_LIMIT, s.AXES_ADDRESS_FAILURE_LIMIT]}))"
+)
+
+
+def security(env_overrides: dict) -> dict:
+    import json
+
+    result = run_settings({"DJANGO_SECRET_KEY": "x" * 50, **env_overrides}, SECURITY_PROBE)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_hsts_is_a_year_for_this_site_only_by_default():
+    values = security({})
+    assert values["hsts"] == 31536000
+    assert values["subdomains"] is False
+    assert values["preload"] is False
+    # check --deploy would warn about the two; they are off on purpose.
+    assert {"security.W005", "security.W021"} <= set(values["silenced"])
+
+
+def test_hsts_options_on_request():
+    values = security({"DJANGO_SECURE_HSTS_SECONDS": "600", "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+                       "DJANGO_SECURE_HSTS_PRELOAD": "1"})
+    assert (values["hsts"], values["subdomains"], values["preload"]) == (600, True, True)
+    assert not {"security.W005", "security.W021"} & set(values["silenced"])
+
+
+def test_hsts_is_off_in_development():
+    assert security({"DJANGO_DEBUG": "1"})["hsts"] == 0
+
+
+def test_forwarded_headers_are_not_trusted_without_a_proxy():
+    values = security({})
+    # 0, not None: with None DRF would key the rate limits on any client's X-Forwarded-For.
+    assert (values["proxies"], values["num_proxies"], values["ssl_header"]) == (0, 0, None)
+    # Without DJANGO_BEHIND_PROXY the count is ignored.
+    assert security({"DJANGO_PROXY_COUNT": "2"})["proxies"] == 0
+
+
+@pytest.mark.parametrize("env, count", [({}, 1), ({"DJANGO_PROXY_COUNT": "2"}, 2)])
+def test_behind_a_proxy_its_hops_are_trusted(env, count):
+    values = security({"DJANGO_BEHIND_PROXY": "1", **env})
+    assert (values["proxies"], values["num_proxies"]) == (count, count)
+    assert values["ssl_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_a_negative_proxy_count_is_refused():
+    result = run_settings({"DJANGO_SECRET_KEY": "x" * 50, "DJANGO_BEHIND_PROXY": "1", "DJANGO_PROXY_COUNT": "-1"},
+                          SECURITY_PROBE)
+    assert result.returncode != 0 and "DJANGO_PROXY_COUNT" in result.stderr
+
+
+def test_login_failure_limits_from_the_environment():
+    assert security({})["axes"] == [5, 30]
+    assert security({"AXES_FAILURE_LIMIT": "3", "AXES_ADDRESS_FAILURE_LIMIT": "50"})["axes"] == [3, 50]
+
+
+def test_an_address_failure_limit_below_one_is_refused():
+    result = run_settings({"DJANGO_SECRET_KEY": "x" * 50, "AXES_ADDRESS_FAILURE_LIMIT": "0"}, SECURITY_PROBE)
+    assert result.returncode != 0 and "AXES_ADDRESS_FAILURE_LIMIT" in result.stderr
