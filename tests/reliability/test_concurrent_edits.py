@@ -44,10 +44,10 @@ class Server:
         self.env, self.port, self.token = env, port, ""
 
     def call(self, method: str, path: str, data: dict | None = None) -> tuple[int, dict]:
-        headers = {"Host": server.HOST, "Content-Type": "application/json"}
+        headers = {"Host": devserver.HOST, "Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        connection = http.client.HTTPConnection(server.HOST, self.port, timeout=60)
+        connection = http.client.HTTPConnection(devserver.HOST, self.port, timeout=60)
         try:
             connection.request(method, path, body=json.dumps(data) if data is not None else None, headers=headers)
             response = connection.getresponse()
@@ -62,7 +62,7 @@ class Server:
 
     def shell(self, code: str) -> str:
         """Run Python in a process of the server's own configuration (its database) and return what it printed."""
-        return server.manage(self.env, "shell", "-c", code, capture=True).strip().splitlines()[-1]
+        return devserver.manage(self.env, "shell", "-c", code, capture=True).strip().splitlines()[-1]
 
     def history(self, model: str, ids: list[int], fields: tuple[str, ...]) -> dict[int, list[list]]:
         """{id: [[history_type, *fields], ...]} of the rows, oldest record first."""
@@ -90,12 +90,12 @@ def _database_url(tmp_path) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, django_db_setup, django_db_blocker):
-    env = server.server_env(_database_url(tmp_path_factory.mktemp("edits")))
+    env = devserver.server_env(_database_url(tmp_path_factory.mktemp("edits")))
     env["SQLITE_BUSY_TIMEOUT"] = "60"
     if connection.vendor != "postgresql":
-        server.manage(env, "migrate", "--noinput", "-v0")
-    port = server.free_port()
-    process = server.start_gunicorn(env, port, workers=WORKERS)
+        devserver.manage(env, "migrate", "--noinput", "-v0")
+    port = devserver.free_port()
+    process = devserver.start_gunicorn(env, port, workers=WORKERS)
     server = Server(env, port)
     try:
         server.shell(
