@@ -17,7 +17,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from crm import benchmark, services
+from crm import services
+from crm.devtools import operations
+from crm.devtools import server as devserver
 from crm.importexport.resources import OrderResource
 from crm.models import Client, Order
 from tests.factories import ClientFactory, OrderFactory

@@ -98,7 +98,7 @@ def test_an_order_import_finds_the_client_by_the_other_spelling(manager):
 
 
 def test_the_migration_converts_stored_punycode_domains(manager):
-    migration = importlib.import_module("crm.migrations.0010_email_unicode_domains")
+    migration = importlib.import_module("crm.migrations.0012_email_unicode_domains")
     from django.apps import apps
 
     converted = ClientFactory(email="a@example.com")
