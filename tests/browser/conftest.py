@@ -30,8 +30,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    # Per test, not per session: while Playwright runs, the thread looks async to Django, which then hands
+    # out other database connections. Started after the test's database setup and stopped before its
+    # teardown, it leaves serialized_rollback working, so each browser test starts with the staff groups.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
