@@ -1,7 +1,7 @@
 """The documented API paths, one line each; anything else under /api/ is a JSON 404."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import errors, views
 
@@ -24,7 +24,8 @@ urlpatterns = [
     path("reports/get/", views.ReportListView.as_view(), name="report_list"),
     path("reports/get/<int:id>/", views.ReportDownloadView.as_view(), name="report_download"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's init script as a file (?script), so the page needs no inline script.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     # [\s\S] rather than ".": a path with a newline in it is still an unknown API path.
     re_path(r"^[\s\S]*$", errors.not_found),
 ]

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
 from django.urls import reverse_lazy
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The Content-Security-Policy header (see "Content-Security-Policy" below).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -231,6 +234,34 @@ if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # ---------------------------------------------------------------------------
+# Content-Security-Policy (django-csp): pages load scripts, styles, fonts and images from this
+# origin only, post forms only to it, and nothing may frame them. No page has an inline script
+# (unfold's templates have none; /api/docs/ loads its init script as a file), so scripts need no nonce.
+# ---------------------------------------------------------------------------
+CONTENT_SECURITY_POLICY_DIRECTIVES = {
+    "default-src": [SELF],
+    # Alpine.js (unfold's whole UI) compiles its x-data/x-on expressions with the Function constructor;
+    # its CSP build would need every unfold template rewritten.
+    "script-src": [SELF, UNSAFE_EVAL],
+    # unfold's theme colours and the API docs' base styles are inline <style> elements, htmx injects
+    # one, and unfold's templates set style="" attributes with computed values (progress bar widths).
+    "style-src": [SELF, UNSAFE_INLINE],
+    # Swagger UI's stylesheet (and unfold's Trix editor) draw small icons as data: images.
+    "img-src": [SELF, "data:"],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+    # Where browsers POST violation reports, if set (e.g. while trying the policy in report-only mode).
+    "report-uri": env.list("DJANGO_CSP_REPORT_URI", default=[]) or None,
+}
+# Report-only: browsers report violations (console, report-uri) but block nothing; for trying a change first.
+if env.bool("DJANGO_CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": CONTENT_SECURITY_POLICY_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": CONTENT_SECURITY_POLICY_DIRECTIVES}
+
+# ---------------------------------------------------------------------------
 # Logging: errors to the console, so gunicorn/systemd collect them
 # ---------------------------------------------------------------------------
 LOGGING = {
@@ -299,7 +330,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": True},
+    # validatorUrl None: no badge from validator.swagger.io, which the CSP blocks (and which learns the schema URL).
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "crm.models.Order.Status",
         "ReportPeriodEnum": "reports.models.Report.Period",

@@ -30,14 +30,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    # Per test, not per session: while Playwright runs, the thread looks async to Django, which then hands
+    # out other database connections. Started after the test's database setup and stopped before its
+    # teardown, it leaves serialized_rollback working, so each browser test starts with the staff groups.
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Those other connections, while still reachable: left open, PostgreSQL could not drop the test database.
+        connections.close_all()
 
 
 @pytest.fixture
