@@ -156,8 +156,9 @@ class ImportExportAdminMixin(ImportExportMixin):
         upload = confirm_form.cleaned_data["upload"]
         formats = self.get_import_formats()
         format_index = _index(upload.format, len(formats))
-        if format_index is None or _index(upload.resource or "0", len(self.get_import_resource_classes(request))) is None:
-            return self.refuse_confirmation(request, invalid_confirmation())  # the admin changed since the preview
+        resource_index = _index(upload.resource or "0", len(self.get_import_resource_classes(request)))
+        if format_index is None or resource_index is None:  # the admin changed since the preview
+            return self.refuse_confirmation(request, invalid_confirmation())
         format_class = formats[format_index]
         try:
             dataset = format_class().create_dataset(claim_upload(upload))
