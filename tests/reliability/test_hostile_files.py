@@ -483,7 +483,7 @@ def test_year_one_is_refused_by_the_preview_as_by_the_confirm(client, manager, t
 # ---------------------------------------------------------------------------
 # 5. Control characters: refused on every path, and stored ones do not break exports
 # ---------------------------------------------------------------------------
-CONTROL_CHARACTERS = ["\x01", "\x0b", "\x1b", "\x7f", "\x85", "\u202e", "\u2066", "\u2069", "\u200b", "\ufeff",
+CONTROL_CHARACTERS = ["\x01", "\x0b", "\x1b", "\x7f", "\x85", "\u202e", "\u2066", "\u2069", "\u200b", "\ufeff", "\ud800",
                       "\U000e0041"]
 CLIENT = {"first_name": "Иван", "last_name": "Иванов", "email": "new@example.com", "middle_name": "",
           "mobile_phone": "+79001234567"}
