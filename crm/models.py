@@ -1,5 +1,6 @@
 """Clients and their orders: the core of the CRM."""
 
+import re
 from decimal import Decimal
 
 from django.core.validators import (
@@ -9,9 +10,11 @@ from django.core.validators import (
     ProhibitNullCharactersValidator,
     RegexValidator,
 )
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -22,6 +25,49 @@ MAX_PRICE = Decimal("99999999.99")
 MAX_DESCRIPTION_LENGTH = 5000
 # PostgreSQL cannot store NUL in text: refuse it as bad input on every path, not as a database error.
 no_nul = ProhibitNullCharactersValidator()
+
+
+@deconstructible
+class ProhibitControlCharactersValidator:
+    """Refuse control and invisible formatting characters (NUL has its own validator, no_nul).
+
+    They cannot be seen, so nobody typed them on purpose; XML (so every XLSX export) cannot hold C0
+    controls; bidi overrides and isolates reorder the text around them on screen ("Trojan Source");
+    zero-width and tag characters hide text; lone surrogates cannot be encoded at all. Multi-line text
+    keeps tab and line breaks. Soft hyphens, zero-width (non-)joiners and variation selectors stay:
+    real text (emoji, hyphenated words) holds them.
+    """
+
+    message = _("Remove the control or invisible character %(character)s (character %(position)s of the text).")
+    code = "control_characters"
+    # C0 controls, DEL and C1 controls; ALM, ZWSP, LRM/RLM, bidi embeddings and overrides, word joiner and
+    # invisible operators, bidi isolates and deprecated format characters; BOM, interlinear annotation,
+    # the noncharacters U+FFFE/U+FFFF; lone surrogates; tag characters.
+    _always = (
+        "\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+        "\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f"
+    )
+    _single_line = re.compile(f"[\\x01-\\x1f\u2028\u2029{_always}]")
+    _multi_line = re.compile(f"[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f{_always}]")
+
+    def __init__(self, multi_line: bool = False):
+        self.multi_line = multi_line
+
+    def __call__(self, value) -> None:
+        match = (self._multi_line if self.multi_line else self._single_line).search(str(value))
+        if match:
+            raise ValidationError(
+                self.message,
+                code=self.code,
+                params={"character": f"U+{ord(match.group()):04X}", "position": match.start() + 1},
+            )
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ProhibitControlCharactersValidator) and self.multi_line == other.multi_line
+
+
+no_control_characters = ProhibitControlCharactersValidator()
+no_control_characters_but_line_breaks = ProhibitControlCharactersValidator(multi_line=True)
 
 # The one definition of an order's total; the database computes and stores it (Order.total_price).
 ORDER_TOTAL = models.F("quantity") * models.F("price")
@@ -69,14 +115,16 @@ def fixed_russian_labels(status_choices: type[models.TextChoices]) -> dict[str, 
 class Client(models.Model):
     Status = ClientStatus
 
-    first_name = models.CharField(_("first name"), max_length=100, validators=[no_nul])
-    last_name = models.CharField(_("last name"), max_length=100, validators=[no_nul])
-    middle_name = models.CharField(_("middle name"), max_length=100, blank=True, default="", validators=[no_nul])
+    first_name = models.CharField(_("first name"), max_length=100, validators=[no_nul, no_control_characters])
+    last_name = models.CharField(_("last name"), max_length=100, validators=[no_nul, no_control_characters])
+    middle_name = models.CharField(
+        _("middle name"), max_length=100, blank=True, default="", validators=[no_nul, no_control_characters]
+    )
     mobile_phone = models.CharField(
-        _("mobile phone"), max_length=32, blank=True, default="", validators=[phone_validator]
+        _("mobile phone"), max_length=32, blank=True, default="", validators=[phone_validator, no_control_characters]
     )
     # Stored normalised (normalize_email), and unique on lower(email) in the database as well.
-    email = models.EmailField(_("e-mail"), max_length=254, validators=[no_nul])
+    email = models.EmailField(_("e-mail"), max_length=254, validators=[no_nul, no_control_characters])
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     added_at = models.DateTimeField(_("added"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -158,7 +206,7 @@ class Order(models.Model):
     client = models.ForeignKey(
         Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="orders"
     )
-    product = models.CharField(_("product"), max_length=200, validators=[no_nul])
+    product = models.CharField(_("product"), max_length=200, validators=[no_nul, no_control_characters])
     quantity = models.PositiveIntegerField(
         _("quantity"), default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
     )
@@ -177,7 +225,10 @@ class Order(models.Model):
         verbose_name=_("total"),
     )
     description = models.TextField(
-        _("description"), blank=True, default="", validators=[MaxLengthValidator(MAX_DESCRIPTION_LENGTH), no_nul]
+        _("description"),
+        blank=True,
+        default="",
+        validators=[MaxLengthValidator(MAX_DESCRIPTION_LENGTH), no_nul, no_control_characters_but_line_breaks],
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -3,27 +3,98 @@
 The export works on the list's current search and filters; imports are previewed, and nothing is
 written while a row is invalid. CSV exports stream, a chunk of rows at a time; XLSX and JSON are built
 whole in memory by import-export, so large exports are better made as CSV or with the export_* commands.
+
+Between the preview and the confirmation the upload waits in crm/importexport/uploads.py, reachable only
+through the signed token of the confirmation form, by the user who uploaded it (not import-export's temp
+storage, whose confirmation names any file of the temp directory).
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin
+from import_export.forms import ConfirmImportForm
 from import_export.signals import post_export
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from crm.importexport.exports import csv_download
 from crm.importexport.formats import FORMATS, CsvFormat, ImportFileError, XlsxFormat
+from crm.importexport.limits import ImportLimits
 from crm.importexport.resources import ClientResource, OrderResource
 from crm.importexport.results import result_counts, result_failed, result_problems
+from crm.importexport.uploads import UploadError, claim_upload, save_upload, verify_token
 
 MAX_PROBLEMS_IN_MESSAGE = 20
 
 
+def invalid_confirmation() -> str:
+    return _("This import confirmation is not valid; upload the file again.")
+
+
+class LimitedImportForm(ImportForm):
+    """The upload form; a file over IMPORT_MAX_FILE_MB is refused before anything reads it."""
+
+    def clean_import_file(self):
+        import_file = self.cleaned_data["import_file"]
+        try:
+            ImportLimits.from_settings().check_size(import_file.size)
+        except ImportFileError as error:
+            raise ValidationError(str(error)) from None
+        return import_file
+
+
+class SignedConfirmImportForm(ConfirmImportForm):
+    """The confirmation of a preview: its token must be valid for this user and admin, and the other
+    hidden fields what the token says."""
+
+    def __init__(self, *args, user=None, model=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.model = model
+
+    def clean_import_file_name(self):
+        return self.cleaned_data["import_file_name"]  # a token, never a path
+
+    def clean(self):
+        cleaned = super().clean()
+        token = cleaned.get("import_file_name")
+        if not token or self.errors:
+            raise ValidationError(invalid_confirmation())
+        try:
+            upload = verify_token(token, user=self.user, model=self.model)
+        except UploadError as error:
+            raise ValidationError(str(error)) from None
+        if (cleaned.get("format"), cleaned.get("resource") or "") != (upload.format, upload.resource):
+            raise ValidationError(invalid_confirmation())
+        cleaned["upload"] = upload
+        cleaned["original_file_name"] = upload.original_name
+        return cleaned
+
+
+def _index(value: str, count: int) -> int | None:
+    """A position posted by a form, if it is one of `count`."""
+    return int(value) if value.isdecimal() and int(value) < count else None
+
+
+class _UploadInMemory:
+    """What import-export's preview reads the upload from; it is stored only if the preview is confirmable."""
+
+    name = None
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self):
+        return self.data
+
+
 class ImportExportAdminMixin(ImportExportMixin):
-    import_form_class = ImportForm
+    import_form_class = LimitedImportForm
+    confirm_form_class = SignedConfirmImportForm
     export_form_class = ExportForm
     # Our own CSV/XLSX/JSON: Russian Excel's `;` and Windows-1251, safe formula escaping.
     import_formats = FORMATS
@@ -44,6 +115,66 @@ class ImportExportAdminMixin(ImportExportMixin):
                 messages.info(request, self.preview_message(result))
         return response
 
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, ImportFileError):
+            form.add_error("import_file", str(e))  # our own wording (limits, encoding), not a class name
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        return _UploadInMemory(b"".join(import_file.chunks()))
+
+    def get_confirm_form_kwargs(self, request, import_form=None):
+        kwargs = super().get_confirm_form_kwargs(request, import_form)
+        kwargs.update(user=request.user, model=self.model._meta.label_lower)
+        return kwargs
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            # Only now, with a preview to confirm, is the upload written down.
+            import_file = import_form.cleaned_data["import_file"]
+            initial["import_file_name"] = save_upload(
+                user=request.user,
+                model=self.model._meta.label_lower,
+                data=b"".join(import_file.chunks()),
+                format=initial["format"],
+                resource=initial["resource"],
+                original_name=import_file.name,
+            )
+        return initial
+
+    @method_decorator(require_POST)
+    def process_import(self, request, **kwargs):
+        """The confirmation: import the upload its signed token names, or say why not (never a 500)."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():  # an empty POST leaves the form unbound, without errors
+            errors = confirm_form.non_field_errors() if confirm_form.is_bound else None
+            return self.refuse_confirmation(request, errors[0] if errors else invalid_confirmation())
+        upload = confirm_form.cleaned_data["upload"]
+        formats = self.get_import_formats()
+        format_index = _index(upload.format, len(formats))
+        resource_index = _index(upload.resource or "0", len(self.get_import_resource_classes(request)))
+        if format_index is None or resource_index is None:  # the admin changed since the preview
+            return self.refuse_confirmation(request, invalid_confirmation())
+        format_class = formats[format_index]
+        try:
+            dataset = format_class().create_dataset(claim_upload(upload))
+        except (UploadError, ImportFileError) as error:
+            return self.refuse_confirmation(request, str(error))
+        result = self.process_dataset(dataset, confirm_form, request, **kwargs)
+        return self.process_result(result, request)
+
+    def refuse_confirmation(self, request, message: str):
+        messages.error(request, message)
+        return HttpResponseRedirect(self.import_url())
+
+    def import_url(self) -> str:
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_import", current_app=self.admin_site.name)
+
     @staticmethod
     def preview_message(result) -> str:
         message = _(
@@ -61,10 +192,7 @@ class ImportExportAdminMixin(ImportExportMixin):
             if len(problems) > MAX_PROBLEMS_IN_MESSAGE:
                 shown += " …"
             messages.error(request, _("Nothing was imported. %(problems)s") % {"problems": shown})
-            opts = self.model._meta
-            return HttpResponseRedirect(
-                reverse(f"admin:{opts.app_label}_{opts.model_name}_import", current_app=self.admin_site.name)
-            )
+            return HttpResponseRedirect(self.import_url())
         return super().process_result(result, request)
 
     def get_export_data(self, file_format, request, queryset, **kwargs):

@@ -10,15 +10,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.importexport.formats import FORMATS_BY_NAME, ImportFileError, XlsxFormat, format_for
+from crm.importexport.limits import ImportLimits
 from crm.importexport.results import result_failed, result_problems, result_summary
 from crm.importexport.exports import export_to_stream
 
 
 def read_dataset(path: Path, file_format) -> tablib.Dataset:
+    limits = ImportLimits.from_settings()
     try:
-        data = path.read_bytes()
+        # The size first: a file past the limit is refused without reading it (nor more than the limit
+        # of a stream that tells no size, such as a pipe).
+        limits.check_size(path.stat().st_size)
+        with path.open("rb") as file:
+            data = file.read(limits.max_bytes + 1)
     except OSError as error:
         raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": error.strerror}) from None
+    limits.check_size(len(data))
     return file_format.create_dataset(data)
 
 

@@ -4,14 +4,32 @@ django-import-export's own CSV/XLSX/JSON formats are subclassed here because:
 - Excel in a Russian locale writes CSV as Windows-1251 with `;` between cells, and the admin would
   otherwise refuse anything but UTF-8 with commas;
 - its IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading `=` (not `+ - @`), changes the data
-  and turns every XLSX cell into text (even an empty one into "None"). We escape with a leading
-  apostrophe instead, which the import removes again, so an export re-imports unchanged.
+  and turns every XLSX cell into text (even an empty one into "None"). We escape with an apostrophe
+  instead, which the import of the same format removes again, so an export re-imports unchanged;
+- every file is read within the limits of crm/importexport/limits.py (size, rows, columns, zip bombs).
+
+Formula escaping, the rule (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT):
+- A spreadsheet runs a cell as a formula when its text starts with one of `= + - @` (tab and carriage
+  return too, in some). Such a text gets an apostrophe in front; so does a text already starting with an
+  apostrophe, so that the import can tell the two apart and remove exactly the apostrophes we added.
+- XLSX: only the start of a cell counts (a workbook's cells are never split); escape_formula().
+- CSV: a reader that splits lines on `,` or `;` (Russian Excel uses `;`) without honouring quotes, or a
+  script that splits on lines or tabs, sees a new cell after every `,`, `;`, tab and line break. So the
+  rule applies to every such segment: at the start of the text and after each of these characters
+  (and any spaces or double quotes following it), a trigger or an apostrophe gets an apostrophe in front:
+  `Товар;=HYPERLINK(…)` is written `Товар;'=HYPERLINK(…)`, `- один\n- два` as `'- один\n'- два`.
+  A cell holding `;` is also quoted (`,` already is), so Russian Excel keeps it one cell.
+  escape_csv_cell() / unescape_csv_cell(): the import removes an apostrophe exactly where the export
+  put one (a segment start followed by a trigger or an apostrophe), so every text round-trips.
+- JSON is never escaped on export nor unescaped on import: no spreadsheet opens it.
+The import undoes the escaping of its own format only, on every text cell, before the widgets see it.
 """
 
 import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,20 +38,20 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 
+from crm.importexport.errors import ImportFileError, UnknownFormatError
+from crm.importexport.limits import ImportLimits
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE_PREFIX = "'"
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (unreadable, wrong encoding, missing columns)."""
-
-
-class UnknownFormatError(ImportFileError):
-    """The format named (or the file's extension) is none of csv, xlsx and json."""
+# A segment start in CSV text: the start, or after `,` `;` tab or a line break, then any spaces or quotes.
+_CSV_ESCAPE = re.compile(r"""(?:^|(?<=[,;\t\r\n]))([ "]*)(?=[=+\-@\t\r'])""")
+_CSV_UNESCAPE = re.compile(r"""(?:^|(?<=[,;\t\r\n]))([ "]*)'(?=[=+\-@\t\r'])""")
+# Characters XML 1.0 (so XLSX) cannot hold: C0 controls but tab and line breaks, lone surrogates, U+FFFE/F.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def escape_formula(value):
-    """Prefix an apostrophe to a text cell a spreadsheet would run as a formula."""
+    """Prefix an apostrophe to a text cell a spreadsheet would run as a formula (XLSX: the start only)."""
     if isinstance(value, str) and value[:1] in (*FORMULA_TRIGGERS, ESCAPE_PREFIX):
         # A value already starting with an apostrophe is escaped too, so unescaping is exact.
         return ESCAPE_PREFIX + value
@@ -47,6 +65,23 @@ def unescape_formula(value: str) -> str:
     return value
 
 
+def escape_csv_cell(value):
+    """escape_formula() at every segment start a reader splitting on `,` `;` tabs or lines would see."""
+    if isinstance(value, str):
+        return _CSV_ESCAPE.sub(r"\1'", value)
+    return value
+
+
+def unescape_csv_cell(value: str) -> str:
+    """Undo escape_csv_cell() on an imported text cell."""
+    return _CSV_UNESCAPE.sub(r"\1", value) if "'" in value else value
+
+
+def xlsx_text(value: str) -> str:
+    """Text an XLSX cell can hold: characters XML refuses (stored before they were refused) become U+FFFD."""
+    return _XML_ILLEGAL.sub("\ufffd", value)
+
+
 def escape_formulae_enabled() -> bool:
     return getattr(settings, "IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT", False) is True
 
@@ -55,9 +90,24 @@ def _is_blank(values) -> bool:
     return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
 
 
-def _dataset(headers, rows_with_lines) -> tablib.Dataset:
-    """A Dataset of the non-blank rows, remembering each row's line in the file (the header is line 1)."""
-    headers = ["" if header is None else str(header).strip() for header in headers]
+def _within_columns(line: int, values, limits: ImportLimits) -> list:
+    """The row's first IMPORT_MAX_COLUMNS cells; a value further right refuses the file (empty cells there are
+    only formatting, as Excel leaves them)."""
+    values = list(values)
+    if len(values) > limits.max_columns:
+        for index in range(limits.max_columns, len(values)):
+            if not _is_blank((values[index],)):
+                limits.check_column(line, index + 1)
+        del values[limits.max_columns :]
+    return values
+
+
+def _dataset(headers, rows_with_lines, *, limits: ImportLimits, unescape=None) -> tablib.Dataset:
+    """A Dataset of the non-blank rows, remembering each row's line in the file (the header is line 1).
+
+    Every line counts towards the row limit, blank or not. `unescape` undoes the format's formula escaping.
+    """
+    headers = ["" if header is None else str(header).strip() for header in _within_columns(1, headers, limits)]
     while headers and not headers[-1]:
         headers.pop()
     if not headers:
@@ -66,9 +116,12 @@ def _dataset(headers, rows_with_lines) -> tablib.Dataset:
     line_numbers = []
     width = len(headers)
     for line, values in rows_with_lines:
-        values = list(values)[:width]
+        limits.check_line(line)
+        values = _within_columns(line, values, limits)[:width]
         if _is_blank(values):
             continue
+        if unescape is not None:
+            values = [unescape(value) if isinstance(value, str) else value for value in values]
         values += [None] * (width - len(values))
         dataset.append(values)
         line_numbers.append(line)
@@ -115,15 +168,20 @@ class CsvFormat(base_formats.CSV):
         return "rb"
 
     def create_dataset(self, in_stream, **kwargs):
+        limits = ImportLimits.from_settings()
+        limits.check_size(len(in_stream))
         text = decode_text(in_stream)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text))
+        delimiter = detect_delimiter(text)
+        # Counted before parsing: a line of a million commas would otherwise be a million cells.
+        limits.check_cells(text.count(delimiter))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
-            rows = list(reader)
+            headers = next(reader, None)
+            if headers is None:
+                raise ImportFileError(_("The file is empty: the first line must hold the column names."))
+            return _dataset(headers, enumerate(reader, start=2), limits=limits, unescape=unescape_csv_cell)
         except csv.Error as error:
             raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": error}) from None
-        if not rows:
-            raise ImportFileError(_("The file is empty: the first line must hold the column names."))
-        return _dataset(rows[0], ((line, row) for line, row in enumerate(rows[1:], start=2)))
 
     def export_data(self, dataset, **kwargs):
         stream = io.StringIO()
@@ -137,18 +195,33 @@ class XlsxFormat(base_formats.XLSX):
     """Excel workbooks: the first sheet, the first row holds the column names."""
 
     def create_dataset(self, in_stream, **kwargs):
-        import openpyxl
-
+        limits = ImportLimits.from_settings()
+        limits.check_size(len(in_stream))
         try:
-            book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
-        except Exception:
+            with limits.open_workbook(in_stream) as archive:
+                # Before openpyxl reads a byte: it would unpack and parse whatever the zip holds.
+                limits.check_workbook(archive)
+            return self._read_first_sheet(in_stream, limits)
+        except ImportFileError:
+            raise
+        except Exception:  # not a zip, a missing or malformed part, a bad CRC: all the same to people
             raise ImportFileError(_("The file is not a valid Excel (XLSX) workbook.")) from None
+
+    @staticmethod
+    def _read_first_sheet(data: bytes, limits: ImportLimits) -> tablib.Dataset:
+        import openpyxl
+        from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            rows = book.active.iter_rows(values_only=True)
-            headers = next(rows, None)
-            if headers is None:
+            sheet = book.active
+            if not isinstance(sheet, ReadOnlyWorksheet):
                 raise ImportFileError(_("The file is empty: the first line must hold the column names."))
-            return _dataset(headers, ((line, row) for line, row in enumerate(rows, start=2)))
+            rows = _sheet_rows(book, sheet, limits)
+            first = next(rows, None)
+            if first is None or first[0] != 1:
+                raise ImportFileError(_("The file is empty: the first line must hold the column names."))
+            return _dataset(first[1], rows, limits=limits, unescape=unescape_formula)
         finally:
             book.close()
 
@@ -156,6 +229,37 @@ class XlsxFormat(base_formats.XLSX):
         stream = io.BytesIO()
         write_xlsx(stream, dataset.headers, dataset)
         return stream.getvalue()
+
+
+def _sheet_rows(book, sheet, limits: ImportLimits) -> Iterator[tuple[int, list]]:
+    """(line, values) of each row a sheet holds, its values up to its last one.
+
+    openpyxl's own iter_rows() trusts the dimension the sheet declares and pads every row up to it (or up to
+    the rightmost cell), so a few bytes (`A1:XFD1048576`, one cell in column XFD) would have it produce
+    billions of empty cells; its row parser is used directly instead, and nothing is padded.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
+        for line, cells in parser.parse():
+            limits.check_line(line)  # a row numbered 1,000,000 stands after as many lines
+            values = {}
+            for cell in cells:
+                if cell["value"] is not None:
+                    limits.check_column(line, cell["column"])
+                    values[cell["column"]] = cell["value"]
+            if values:
+                yield line, [values.get(column) for column in range(1, max(values) + 1)]
+            else:
+                yield line, []
 
 
 class JsonFormat(base_formats.JSON):
@@ -170,16 +274,26 @@ class JsonFormat(base_formats.JSON):
         return "rb"
 
     def create_dataset(self, in_stream, **kwargs):
+        limits = ImportLimits.from_settings()
+        limits.check_size(len(in_stream))
+        text = decode_text(in_stream)
+        # Counted before parsing: `[{},{},…]` or `[0,0,…]` would otherwise be millions of objects.
+        limits.check_cells(text.count(","))
         try:
-            records = json.loads(decode_text(in_stream))
-        except ValueError:
+            records = json.loads(text)
+        except (ValueError, RecursionError):
             raise ImportFileError(_("The file is not valid JSON.")) from None
         if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
             raise ImportFileError(_("The JSON file must hold a list of objects, one per row."))
+        limits.check_line(len(records) + 1)
         headers = list(dict.fromkeys(key for record in records for key in record))
         if not headers:
             raise ImportFileError(_("The file holds no rows to import."))
-        return _dataset(headers, ((line, [record.get(h) for h in headers]) for line, record in enumerate(records, 1)))
+        if len(headers) > limits.max_columns:
+            limits.check_column(1, len(headers))
+        return _dataset(
+            headers, ((line, [record.get(h) for h in headers]) for line, record in enumerate(records, 1)), limits=limits
+        )
 
     def export_data(self, dataset, **kwargs):
         stream = io.StringIO()
@@ -194,10 +308,16 @@ def csv_chunks(headers, rows, *, rows_per_chunk: int = CSV_ROWS_PER_CHUNK) -> It
     """CSV text, the header line first, in pieces of a few hundred rows (formulae escaped if configured)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    # csv quotes a cell holding `,` but not one holding `;`, which Russian Excel splits on.
+    quoting_writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(headers)
     escape = escape_formulae_enabled()
     for index, row in enumerate(rows, start=1):
-        writer.writerow([escape_formula(cell) if escape else cell for cell in row])
+        cells = [escape_csv_cell(cell) for cell in row] if escape else row
+        if any(isinstance(cell, str) and ";" in cell for cell in cells):
+            quoting_writer.writerow(cells)
+        else:
+            writer.writerow(cells)
         if index % rows_per_chunk == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -222,7 +342,7 @@ def write_xlsx(stream, headers, rows) -> None:
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
+        cell = WriteOnlyCell(sheet, value=xlsx_text(str(header)))
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
@@ -230,7 +350,10 @@ def write_xlsx(stream, headers, rows) -> None:
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=escape_formula(value) if escape else value)
+            if isinstance(value, str):
+                # Text stored before control characters were refused must not make the export fail.
+                value = xlsx_text(escape_formula(value) if escape else value)
+            cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 # openpyxl stores any string starting with "=" as a formula; a text cell is text.
                 cell.data_type = "s"

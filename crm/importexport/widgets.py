@@ -7,7 +7,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
-from crm.importexport.formats import unescape_formula
 from crm.models import fixed_russian_labels
 from crm.money import format_amount, parse_amount
 from crm.search import normalize_text
@@ -21,6 +20,10 @@ DATETIME_INPUT_FORMATS = (
     "%Y-%m-%d",
 )
 DATETIME_EXPORT_FORMAT = "%d.%m.%Y %H:%M:%S"
+# Dates a CRM can mean. Year 1 passed the preview, then failed converting to UTC on the confirm (and
+# PostgreSQL stored it as a BC date no page could read back).
+EARLIEST_DATE = datetime(1900, 1, 1)
+LATEST_DATE = datetime(2100, 12, 31, 23, 59, 59)
 
 
 def is_blank(value) -> bool:
@@ -28,14 +31,15 @@ def is_blank(value) -> bool:
 
 
 class TextWidget(widgets.Widget):
-    """Text, trimmed; formula escaping undone; a number Excel made of a phone becomes its digits."""
+    """Text, trimmed; a number Excel made of a phone becomes its digits. (Each format has already undone
+    its own formula escaping: crm/importexport/formats.py.)"""
 
     def clean(self, value, row=None, **kwargs):
         if value is None:
             return ""
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        return unescape_formula(str(value).strip())
+        return str(value).strip()
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else str(value)
@@ -97,7 +101,12 @@ class LocalDateTimeWidget(widgets.Widget):
             except (ValueError, OverflowError, TypeError):
                 raise ValueError(_("Enter a date and time such as 17.12.2024 21:00.")) from None
         else:
-            parsed = self._parse_text(unescape_formula(str(value).strip()))
+            parsed = self._parse_text(str(value).strip())
+        if not EARLIEST_DATE <= parsed.replace(tzinfo=None) <= LATEST_DATE:
+            raise ValueError(
+                _("Enter a date between %(earliest)s and %(latest)s.")
+                % {"earliest": EARLIEST_DATE.strftime("%d.%m.%Y"), "latest": LATEST_DATE.strftime("%d.%m.%Y")}
+            )
         if timezone.is_naive(parsed):
             try:
                 parsed = timezone.make_aware(parsed)
@@ -156,7 +165,7 @@ class StatusWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
             return None
-        code = self.aliases().get(normalize_text(unescape_formula(str(value))))
+        code = self.aliases().get(normalize_text(str(value)))
         if code is None:
             raise ValueError(
                 _("Unknown status “%(value)s”; use one of: %(labels)s (or %(codes)s).")

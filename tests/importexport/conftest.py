@@ -53,7 +53,8 @@ def order_rows():
 
 @pytest.fixture
 def sample_data(db):
-    """Clients and orders with the awkward values a real file has: Cyrillic, ё, formulas, empties."""
+    """Clients and orders with the awkward values a real file has: Cyrillic, ё, formulas (also after a `,` or
+    `;`, where a reader splitting on them would start a cell), empties."""
     ivanov = ClientFactory(
         last_name="Иванов", first_name="Иван", middle_name="", email="ivanov@example.com",
         mobile_phone="+7 (900) 123-45-67", added_at=at(1),
@@ -67,9 +68,11 @@ def sample_data(db):
     OrderFactory(client=ivanov, product="Ноутбук", quantity=2, price=Decimal("1500.50"), description="",
                  created_at=at(5, 21), status=Order.Status.COMPLETED)
     OrderFactory(client=ivanov, product="@SUM(A1)", quantity=1, price=Decimal("0.00"),
-                 description="- пункт первый\n- пункт второй", created_at=at(6), status=Order.Status.PENDING)
+                 description="- пункт первый\n- пункт второй\n'=уже с апострофом", created_at=at(6),
+                 status=Order.Status.PENDING)
     OrderFactory(client=fedorova, product="Монитор \"27\"", quantity=3, price=Decimal("99999999.99"),
-                 description="+1 подарок", created_at=at(7, 0, 0, 1), status=Order.Status.CANCELLED)
+                 description="+1 подарок;=HYPERLINK(\"http://evil\"), \"-5%\",'x,\t@y", created_at=at(7, 0, 0, 1),
+                 status=Order.Status.CANCELLED)
     OrderFactory(client=plain, product="Мышь; беспроводная", quantity=1, price=Decimal("990.10"),
                  description="Доставка, этаж 3", created_at=at(8))
     return {"ivanov": ivanov, "fedorova": fedorova, "plain": plain}

@@ -1,11 +1,21 @@
 """File formats: Russian Excel's CSV, BOMs, formula escaping in CSV and XLSX."""
 
 import io
+import random
+import re
 
 import openpyxl
 import pytest
 
-from crm.importexport.formats import CsvFormat, ImportFileError, XlsxFormat, escape_formula, unescape_formula
+from crm.importexport.formats import (
+    CsvFormat,
+    ImportFileError,
+    XlsxFormat,
+    escape_csv_cell,
+    escape_formula,
+    unescape_csv_cell,
+    unescape_formula,
+)
 from crm.models import Client, Order
 from crm.importexport.resources import ClientResource, OrderResource
 from tests.importexport.conftest import export_bytes, import_bytes
@@ -23,6 +33,38 @@ def test_formula_escaping_is_undone_exactly_on_import(value):
 def test_dangerous_cells_are_prefixed_with_an_apostrophe():
     assert [escape_formula(v) for v in ("=1+1", "+7", "-x", "@x", "ok")] == ["'=1+1", "'+7", "'-x", "'@x", "ok"]
     assert escape_formula(5) == 5
+
+
+def tricky_texts(count=50_000, seed=1):
+    alphabet = [",", ";", " ", '"', "=", "+", "-", "@", "\t", "\r", "\n", "'", "a", "ё"]
+    rng = random.Random(seed)
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) for _ in range(count)]
+
+
+def test_csv_escaping_round_trips_every_text_and_leaves_no_segment_starting_a_formula():
+    for value in tricky_texts():
+        escaped = escape_csv_cell(value)
+        assert unescape_csv_cell(escaped) == value, (value, escaped)
+        # As a reader splitting on `,` `;` tabs or lines, ignoring quotes, would cut it.
+        for segment in re.split(r"[,;\t\r\n]", escaped):
+            assert segment.lstrip(' "')[:1] not in ("=", "+", "-", "@"), (value, escaped)
+
+
+def test_csv_escapes_a_formula_after_a_separator():
+    assert escape_csv_cell('Товар;=HYPERLINK("http://evil")') == 'Товар;\'=HYPERLINK("http://evil")'
+    assert escape_csv_cell("a,=1+1") == "a,'=1+1"
+    assert escape_csv_cell("Доставка, этаж 3") == "Доставка, этаж 3"
+    assert escape_csv_cell('x; "@y') == 'x; "\'@y'
+    assert escape_csv_cell(5) == 5
+
+
+@pytest.mark.django_db
+def test_csv_export_quotes_semicolons_and_escapes_every_segment(sample_data):
+    text = export_bytes(OrderResource, "csv").decode("utf-8-sig")
+
+    assert '"\'+1 подарок;\'=HYPERLINK(""http://evil""), ""\'-5%"",\'\'x,\'\t\'@y"' in text
+    assert '"Мышь; беспроводная"' in text  # quoted: Russian Excel splits on `;` outside quotes
+    assert "'- пункт первый\n'- пункт второй\n''=уже с апострофом" in text
 
 
 @pytest.mark.django_db
