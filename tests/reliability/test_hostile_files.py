@@ -496,8 +496,12 @@ def test_api_refuses_control_characters_naming_the_field(manager, field, charact
 
     response = Api(manager).post("/api/clients/add/", body, HTTP_ACCEPT_LANGUAGE="en")
 
-    errors = assert_error(response, 400, field)["errors"][field]
-    assert f"Remove the control or invisible character U+{ord(character):04X}" in " ".join(errors)
+    errors = " ".join(assert_error(response, 400, field)["errors"][field])
+    if "\ud800" <= character <= "\udfff":
+        # A lone surrogate cannot even be decoded as text: the API's JSON parser refuses it, naming the field.
+        assert "surrogate" in errors
+    else:
+        assert f"Remove the control or invisible character U+{ord(character):04X}" in errors
     assert not Client.objects.exists()
 
 
