@@ -2,14 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
@@ -26,15 +23,17 @@ from crm.admin.display import (
     status_badge,
 )
 from crm.admin.filters import TotalRangeFilter
+from crm.admin.guards import CheckedBulkActionsMixin, GuardedHistoryAdmin, object_dialog
 from crm.admin.importexport import OrderImportExportMixin
 from crm.models import Order
 from crm.money import format_money
 
-RESTORE_ORDER_DIALOG = {
-    "title": gettext_lazy("Restore this order?"),
-    "description": gettext_lazy("The order comes back under its old number, as it was when it was deleted."),
-    "form_submit_text": gettext_lazy("Restore"),
-}
+RESTORE_ORDER_DIALOG = object_dialog(
+    selectors.deleted_order_list,
+    title=gettext_lazy("Restore this order?"),
+    description=gettext_lazy("The order comes back under its old number, as it was when it was deleted."),
+    form_submit_text=gettext_lazy("Restore"),
+)
 
 
 class OrderAdminForm(forms.ModelForm):
@@ -44,7 +43,7 @@ class OrderAdminForm(forms.ModelForm):
 
 
 @admin.register(Order)
-class OrderAdmin(FastChangeListMixin, OrderImportExportMixin, SimpleHistoryAdmin, ModelAdmin):
+class OrderAdmin(FastChangeListMixin, CheckedBulkActionsMixin, OrderImportExportMixin, GuardedHistoryAdmin, ModelAdmin):
     form = OrderAdminForm
     list_display = (
         "id", "product", "client_link", "quantity", "price_display", "total_display", "status_badge", "created_at",
@@ -114,6 +113,12 @@ class OrderAdmin(FastChangeListMixin, OrderImportExportMixin, SimpleHistoryAdmin
         for order in queryset.select_related("client"):
             services.order_delete(order=order)
 
+    def restore_from_history(self, request, record, form):
+        order = services.order_restore(history_record=record)
+        # What the revert form changed from the record is an ordinary edit after the restore.
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        return services.order_update(order=order, **changes) if changes else order
+
     # --- actions --------------------------------------------------------------
     def _set_status(self, request, queryset, status):
         changed = services.orders_set_status(orders=queryset, status=status)
@@ -144,7 +149,7 @@ class OrderAdmin(FastChangeListMixin, OrderImportExportMixin, SimpleHistoryAdmin
 
 
 @admin.register(Order.history.model)
-class DeletedOrderAdmin(FastChangeListMixin, ModelAdmin):
+class DeletedOrderAdmin(FastChangeListMixin, CheckedBulkActionsMixin, ModelAdmin):
     """Orders deleted for good, from their last history record; a manager can restore one."""
 
     list_display = ("id", "product", "client_name", "quantity", "total_display", "status", "history_date",
@@ -192,7 +197,7 @@ class DeletedOrderAdmin(FastChangeListMixin, ModelAdmin):
 
     @action(description=gettext_lazy("Restore"), permissions=["restore"], icon="restore", dialog=RESTORE_ORDER_DIALOG)
     def restore_order(self, request, form, object_id):
-        record = get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
+        record = form.object
         try:
             order = services.order_restore(history_record=record)
         except ValidationError as error:
