@@ -50,14 +50,14 @@ def search_filter(query: str, *fields: str) -> Q:
     condition = Q()
     for term in search_terms(query):
         term_condition = Q()
-        for field in fields:
-            relation, _separator, name = field.rpartition("__")
+        for field_path in fields:
+            relation, _separator, name = field_path.rpartition("__")
             # `search_text` columns have a trigram index; `search_contains` uses it (same results as contains).
             lookup = "search_contains" if name == "search_text" else "contains"
             if relation == "client" and subquery_for_clients:
                 term_condition |= Q(client__in=Client.objects.filter(**{f"{name}__{lookup}": term}).values("pk"))
             else:
-                term_condition |= Q(**{f"{field}__{lookup}": term})
+                term_condition |= Q(**{f"{field_path}__{lookup}": term})
         condition &= term_condition
     return condition
 

@@ -13,6 +13,7 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
 from crm.admin.display import confirmation_dialog, redirect
+from crm.admin.guards import CheckedBulkActionsMixin
 from reports.models import Report
 from reports.rendering import report_filename, report_text
 from reports.resources import ReportResource
@@ -25,7 +26,7 @@ def _make_dialog(description):
 
 
 @admin.register(Report)
-class ReportAdmin(ExportActionMixin, ModelAdmin):
+class ReportAdmin(CheckedBulkActionsMixin, ExportActionMixin, ModelAdmin):
     resource_classes = [ReportResource]
     export_form_class = ExportForm
     show_change_form_export = False

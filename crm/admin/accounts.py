@@ -13,6 +13,7 @@ from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from api.errors import lockout_json_response
+from crm.admin.guards import CheckedBulkActionsMixin
 
 admin.site.unregister(User)
 admin.site.unregister(Group)
@@ -51,7 +52,7 @@ class GrantablePermissionsMixin:
 
 
 @admin.register(User)
-class UserAdmin(GrantablePermissionsMixin, BaseUserAdmin, ModelAdmin):
+class UserAdmin(GrantablePermissionsMixin, CheckedBulkActionsMixin, BaseUserAdmin, ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -59,7 +60,7 @@ class UserAdmin(GrantablePermissionsMixin, BaseUserAdmin, ModelAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(GrantablePermissionsMixin, BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(GrantablePermissionsMixin, CheckedBulkActionsMixin, BaseGroupAdmin, ModelAdmin):
     pass
 
 

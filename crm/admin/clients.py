@@ -5,7 +5,6 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -18,23 +17,26 @@ from unfold.utils import display_for_label
 
 from crm import selectors, services
 from crm.admin.display import STATUS_BADGE_COLOURS, VERSION_FIELD_TEMPLATE, FastChangeListMixin, PlainMessagesMixin
-from crm.admin.display import VersionedForm, admin_link, confirmation_dialog, error_text, redirect
+from crm.admin.display import VersionedForm, admin_link, error_text, redirect
 from crm.admin.display import save_through_services, status_badge
 from crm.admin.filters import HasOrdersFilter
+from crm.admin.guards import CheckedBulkActionsMixin, object_dialog, object_or_404, object_pk
 from crm.admin.history import ReadableHistoryAdmin
 from crm.admin.importexport import ClientImportExportMixin
 from crm.models import Client, Order
 from crm.money import format_money
 
-ARCHIVE_DIALOG = confirmation_dialog(
-    gettext_lazy("Archive this client?"),
-    gettext_lazy("The client leaves the active lists; the orders and the history are kept."),
-    gettext_lazy("Archive"),
+ARCHIVE_DIALOG = object_dialog(
+    Client.objects.all,
+    title=gettext_lazy("Archive this client?"),
+    description=gettext_lazy("The client leaves the active lists; the orders and the history are kept."),
+    form_submit_text=gettext_lazy("Archive"),
 )
-RESTORE_DIALOG = confirmation_dialog(
-    gettext_lazy("Restore this client?"),
-    gettext_lazy("The client comes back to the active lists."),
-    gettext_lazy("Restore"),
+RESTORE_DIALOG = object_dialog(
+    Client.objects.all,
+    title=gettext_lazy("Restore this client?"),
+    description=gettext_lazy("The client comes back to the active lists."),
+    form_submit_text=gettext_lazy("Restore"),
 )
 
 
@@ -92,7 +94,8 @@ class ClientOrderInline(TabularInline):
 
 @admin.register(Client)
 class ClientAdmin(
-    FastChangeListMixin, PlainMessagesMixin, ClientImportExportMixin, ReadableHistoryAdmin, ModelAdmin
+    FastChangeListMixin, PlainMessagesMixin, CheckedBulkActionsMixin, ClientImportExportMixin, ReadableHistoryAdmin,
+    ModelAdmin,
 ):
     form = ClientAdminForm
     change_form_before_template = VERSION_FIELD_TEMPLATE
@@ -176,7 +179,10 @@ class ClientAdmin(
     def delete_view(self, request, object_id, extra_context=None):
         if request.method == "POST":
             client = self.get_object(request, unquote(object_id))
-            if client is None or not self.has_delete_permission(request, client):
+            if client is None:
+                # Django's answer to an address naming no client: back to the list, with a message.
+                return super().delete_view(request, object_id, extra_context)
+            if not self.has_delete_permission(request, client):
                 raise PermissionDenied
             try:
                 with transaction.atomic():
@@ -192,6 +198,10 @@ class ClientAdmin(
 
     def delete_model(self, request, obj):
         services.client_delete(client=obj)
+
+    def restore_from_history(self, request, record, form):
+        # client_update validates the client like every write and saves it back under its old id.
+        return services.client_update(client=record.instance, **form.cleaned_data)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -215,7 +225,8 @@ class ClientAdmin(
     def get_actions_detail(self, request, object_id):
         # Offer Archive to an active client and Restore to an archived one, never both.
         actions = super().get_actions_detail(request, object_id)
-        status = selectors.client_status(unquote(str(object_id)))
+        pk = object_pk(Client, object_id)
+        status = selectors.client_status(pk) if pk is not None else None
         hidden = "crm_client_restore" if status == Client.Status.ACTIVE else "crm_client_archive"
         return [item for item in actions if item.action_name != hidden]
 
@@ -225,12 +236,12 @@ class ClientAdmin(
     @action(description=gettext_lazy("Add order"), permissions=["add_order"], icon="add_shopping_cart",
             variant=ActionVariant.PRIMARY)
     def add_order(self, request, object_id):
-        client = get_object_or_404(Client, pk=unquote(object_id))
+        client = object_or_404(Client.objects.all(), object_id)
         return HttpResponseRedirect(reverse("admin:crm_order_add") + f"?client={client.pk}")
 
     @action(description=gettext_lazy("Archive"), permissions=["change"], icon="archive", dialog=ARCHIVE_DIALOG)
     def archive(self, request, form, object_id):
-        client = get_object_or_404(Client, pk=unquote(object_id))
+        client = form.object
         services.client_archive(client=client)
         self.message_user(request, _("The client %(name)s was archived; the orders are kept.") % {"name": client},
                           messages.SUCCESS)
@@ -238,7 +249,7 @@ class ClientAdmin(
 
     @action(description=gettext_lazy("Restore"), permissions=["change"], icon="unarchive", dialog=RESTORE_DIALOG)
     def restore(self, request, form, object_id):
-        client = get_object_or_404(Client, pk=unquote(object_id))
+        client = form.object
         services.client_restore(client=client)
         self.message_user(request, _("The client %(name)s is active again.") % {"name": client}, messages.SUCCESS)
         return redirect(request, reverse("admin:crm_client_change", args=[client.pk]))

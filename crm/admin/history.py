@@ -1,9 +1,9 @@
 """The change history pages (django-simple-history): values as people read them."""
 
 from django.db.models import DecimalField
-from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from crm.admin.guards import GuardedHistoryAdmin
 from crm.money import format_money
 
 EMPTY = "—"
@@ -23,7 +23,7 @@ class ReadableHistoryContext(HistoricalRecordContextHelper):
         return super().prepare_delta_change_value(change, value)
 
 
-class ReadableHistoryAdmin(SimpleHistoryAdmin):
+class ReadableHistoryAdmin(GuardedHistoryAdmin):
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableHistoryContext(self.model, historical_record)
 

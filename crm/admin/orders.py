@@ -1,10 +1,8 @@
 """Orders in the staff UI, and the deleted orders restored from their history."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,18 +13,20 @@ from unfold.paginator import InfinitePaginator
 
 from crm import selectors, services
 from crm.admin.display import STATUS_BADGE_COLOURS, VERSION_FIELD_TEMPLATE, FastChangeListMixin, PlainMessagesMixin
-from crm.admin.display import VersionedForm, admin_link, confirmation_dialog, error_text, redirect
+from crm.admin.display import VersionedForm, admin_link, error_text, redirect
 from crm.admin.display import save_through_services, status_badge
 from crm.admin.filters import TotalRangeFilter
+from crm.admin.guards import CheckedBulkActionsMixin, object_dialog
 from crm.admin.history import ReadableHistoryAdmin
 from crm.admin.importexport import OrderImportExportMixin
 from crm.models import Order
 from crm.money import format_money
 
-RESTORE_ORDER_DIALOG = confirmation_dialog(
-    gettext_lazy("Restore this order?"),
-    gettext_lazy("The order comes back under its old number, as it was when it was deleted."),
-    gettext_lazy("Restore"),
+RESTORE_ORDER_DIALOG = object_dialog(
+    selectors.deleted_order_list,
+    title=gettext_lazy("Restore this order?"),
+    description=gettext_lazy("The order comes back under its old number, as it was when it was deleted."),
+    form_submit_text=gettext_lazy("Restore"),
 )
 
 
@@ -38,7 +38,8 @@ class OrderAdminForm(VersionedForm):
 
 @admin.register(Order)
 class OrderAdmin(
-    FastChangeListMixin, PlainMessagesMixin, OrderImportExportMixin, ReadableHistoryAdmin, ModelAdmin
+    FastChangeListMixin, PlainMessagesMixin, CheckedBulkActionsMixin, OrderImportExportMixin, ReadableHistoryAdmin,
+    ModelAdmin,
 ):
     form = OrderAdminForm
     change_form_before_template = VERSION_FIELD_TEMPLATE
@@ -119,6 +120,12 @@ class OrderAdmin(
         for order in queryset.select_related("client"):
             services.order_delete(order=order)
 
+    def restore_from_history(self, request, record, form):
+        order = services.order_restore(history_record=record)
+        # What the revert form changed from the record is an ordinary edit after the restore.
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        return services.order_update(order=order, **changes) if changes else order
+
     # --- actions --------------------------------------------------------------
     def _set_status(self, request, queryset, status):
         changed = services.orders_set_status(orders=queryset, status=status)
@@ -149,7 +156,7 @@ class OrderAdmin(
 
 
 @admin.register(Order.history.model)
-class DeletedOrderAdmin(FastChangeListMixin, ModelAdmin):
+class DeletedOrderAdmin(FastChangeListMixin, CheckedBulkActionsMixin, ModelAdmin):
     """Orders deleted for good, from their last history record; a manager can restore one."""
 
     list_display = ("id", "product", "client_name", "quantity", "total_display", "status_badge", "deleted_at",
@@ -209,7 +216,7 @@ class DeletedOrderAdmin(FastChangeListMixin, ModelAdmin):
 
     @action(description=gettext_lazy("Restore"), permissions=["restore"], icon="restore", dialog=RESTORE_ORDER_DIALOG)
     def restore_order(self, request, form, object_id):
-        record = get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
+        record = form.object
         try:
             order = services.order_restore(history_record=record)
         except ValidationError as error:

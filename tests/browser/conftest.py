@@ -30,15 +30,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture
-def browser():
-    # Per test, not per session: while Playwright runs, the thread looks async to Django, which then hands
-    # out other database connections. Started after the test's database setup and stopped before its
-    # teardown, it leaves serialized_rollback working, so each browser test starts with the staff groups.
+@pytest.fixture(scope="session")
+def browser(django_db_setup):
     from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # serialized_rollback restores the migrated rows (the staff groups) from a snapshot kept on the connection.
+    # Playwright's event loop makes this thread look async to Django, which then hands out new connection
+    # objects without the snapshot, and the rows vanish after the first browser test: give them the snapshot.
+    snapshots = {
+        connection.alias: connection._test_serialized_contents
+        for connection in connections.all()
+        if hasattr(connection, "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
+        for alias, snapshot in snapshots.items():
+            connections[alias]._test_serialized_contents = snapshot
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
