@@ -159,6 +159,21 @@ def client_delete(*, client: Client) -> None:
     client.delete()
 
 
+def client_restore_deleted(*, history_record, **fields: Any) -> Client:
+    """Bring a deleted client back under its old id, from a history record, with some fields changed."""
+    unknown = set(fields) - set(CLIENT_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"client_restore_deleted() got unknown fields: {sorted(unknown)}")
+    if Client.objects.filter(pk=history_record.id).exists():
+        raise ValidationError(
+            _("Client #%(id)s exists; there is nothing to restore.") % {"id": history_record.id}, code="exists"
+        )
+    client = history_record.instance
+    for name, value in fields.items():
+        setattr(client, name, "" if value is None and name in ("middle_name", "mobile_phone") else value)
+    return _save_client(client)
+
+
 def _resolve_client(client: Client | int | str | None) -> Client:
     if isinstance(client, Client):
         return client

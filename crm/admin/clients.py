@@ -200,8 +200,8 @@ class ClientAdmin(
         services.client_delete(client=obj)
 
     def restore_from_history(self, request, record, form):
-        # client_update validates the client like every write and saves it back under its old id.
-        return services.client_update(client=record.instance, **form.cleaned_data)
+        fields = {name: form.cleaned_data[name] for name in services.CLIENT_EDITABLE_FIELDS if name in form.cleaned_data}
+        return services.client_restore_deleted(history_record=record, **fields)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -123,7 +123,7 @@ class OrderAdmin(
     def restore_from_history(self, request, record, form):
         order = services.order_restore(history_record=record)
         # What the revert form changed from the record is an ordinary edit after the restore.
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.ORDER_EDITABLE_FIELDS}
         return services.order_update(order=order, **changes) if changes else order
 
     # --- actions --------------------------------------------------------------

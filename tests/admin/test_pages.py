@@ -328,3 +328,19 @@ def test_saving_says_what_was_saved_in_plain_words(manager_client, client_with_o
     response = manager_client.post(reverse("admin:crm_order_add"), data, follow=True)
     new_order = Order.objects.order_by("-id").first()
     assert f"Заказ №{new_order.pk} добавлен." in response.content.decode()
+
+
+def test_permission_pickers_offer_only_the_crms_permissions_in_russian(client, superuser):
+    from django.contrib.auth.models import Group, Permission
+
+    client.force_login(superuser)
+    group = Group.objects.create(name="Clerks")
+    html = client.get(reverse("admin:auth_group_change", args=[group.pk])).content.decode()
+    assert "Клиенты: добавление" in html
+    assert "Can add" not in html and "Outstanding" not in html
+    token_permission = Permission.objects.get(codename="add_outstandingtoken")
+    response = client.post(
+        reverse("admin:auth_group_change", args=[group.pk]), {"name": "Clerks", "permissions": [token_permission.pk]}
+    )
+    assert response.status_code == 200  # the form refuses a permission it does not offer
+    assert not group.permissions.exists()

@@ -224,3 +224,21 @@ def test_order_text_with_nul_character_is_bad_input_not_a_database_error(field):
         services.order_create(client=ClientFactory(), price="1", **fields)
     assert field in excinfo.value.message_dict
     assert not Order.objects.exists()
+
+
+def test_client_restore_deleted_brings_the_client_back_under_its_id_and_refuses_a_live_one():
+    from django.core.exceptions import ValidationError
+
+    from crm.models import Client
+
+    client = services.client_create(first_name="Анна", last_name="Ёлкина", email="anna@example.com")
+    client_id = client.pk
+    services.client_delete(client=client)
+    record = Client.history.filter(id=client_id, history_type="-").get()
+
+    restored = services.client_restore_deleted(history_record=record, first_name="Анна-Мария")
+
+    assert restored.pk == client_id
+    assert Client.objects.get(pk=client_id).first_name == "Анна-Мария"
+    with pytest.raises(ValidationError):
+        services.client_restore_deleted(history_record=record)

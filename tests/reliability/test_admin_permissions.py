@@ -139,8 +139,9 @@ def import_upload(content: str) -> dict:
 
 
 def import_confirmation(world: World, url_name: str, content: str) -> dict:
-    """The confirmation form of a real preview (made by a superuser): the POST that writes the rows."""
-    preview = logged_in(world.superuser).post(reverse(url_name), import_upload(content))
+    """The confirmation form of a real preview, the POST that writes the rows; made by the manager, as an upload
+    can only be confirmed by the user who uploaded it."""
+    preview = logged_in(world.manager).post(reverse(url_name), import_upload(content))
     return preview.context["confirm_form"].initial
 
 
@@ -335,7 +336,9 @@ WRITES = {
     ),
     "group change": Write(
         _url("admin:auth_group_change", lambda w: w.clerks.pk),
-        lambda w: {"name": "Clerks", "permissions": list(Permission.objects.values_list("pk", flat=True))},
+        lambda w: {"name": "Clerks", "permissions": list(
+            Permission.objects.filter(content_type__app_label="crm").values_list("pk", flat=True)
+        )},
         VIEW_USERS, lambda w, r: w.clerks.permissions.exists(),
         allowed="superuser", denied=("viewer", "view_only", "manager"),
     ),
