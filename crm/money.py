@@ -14,7 +14,8 @@ Why every total and every sum is exact and no sum can overflow (the arithmetic b
   = 10^16 cents), and every part gets its own SUM. A part's SUM overflows only past 9.2·10^12 orders, more than
   any SQLite database holds: its largest file is 2^32 pages of 64 KiB ≈ 2.8·10^14 bytes, and every order takes
   more than 31 bytes (its two timestamps alone take 38). The parts are joined, carries included, into one
-  zero-padded string of 29 digits, which sorts like the number it spells.
+  zero-padded string of 29 digits, which sorts like the number it spells. (Reports and the dashboard first try
+  the single SUM, faster, and fall back to the parts when SQLite reports the overflow: rows_with_cents_sum.)
 - PostgreSQL adds numeric exactly, without a bound.
 - A saved sum (a report's) is a MoneySumField of 30 digits: a table holds fewer than 10^13 orders (SQLite, above;
   PostgreSQL, 32 TB a table), of at most 10^14 ₽ each, so every sum is below 10^27 ₽.
