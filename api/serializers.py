@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from crm import selectors
 from crm.models import Client, Order
-from crm.money import format_amount
+from crm.money import SUM_MAX_DIGITS, format_amount
 from reports.models import Report
 from reports.rendering import format_date_created
 
@@ -25,7 +25,8 @@ MAX_START_ID = 1_000_000_000
 PAGE_SIZE = 50
 MAX_SEARCH_LENGTH = 200
 CONTRACT_DATETIME_FORMAT = "%d.%m.%Y %H:%M"
-MONEY_FORMAT = {"max_digits": 20, "decimal_places": 2, "coerce_to_string": True}
+# Wide enough for any sum of orders a report can hold (crm.money.SUM_MAX_DIGITS); the strings are the same.
+MONEY_FORMAT = {"max_digits": SUM_MAX_DIGITS, "decimal_places": 2, "coerce_to_string": True}
 
 
 class LenientDecimalField(serializers.DecimalField):

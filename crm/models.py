@@ -3,6 +3,7 @@
 import re
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import (
     MaxLengthValidator,
     MaxValueValidator,
@@ -18,10 +19,15 @@ from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.money import format_money
 from crm.search import search_document
 
 MAX_QUANTITY = 1_000_000
 MAX_PRICE = Decimal("99999999.99")
+# A trillion roubles: more than any order a real business places, and small enough that every total is exact
+# on SQLite (10^14 cents < 2^53) and that no sum of totals can overflow (the arithmetic is in crm/money.py).
+# MAX_QUANTITY × MAX_PRICE is far above it: quantity × price is bounded on its own (Order.clean).
+MAX_ORDER_TOTAL = Decimal("1000000000000.00")
 MAX_DESCRIPTION_LENGTH = 5000
 # PostgreSQL cannot store NUL in text: refuse it as bad input on every path, not as a database error.
 no_nul = ProhibitNullCharactersValidator()
@@ -71,6 +77,15 @@ no_control_characters_but_line_breaks = ProhibitControlCharactersValidator(multi
 
 # The one definition of an order's total; the database computes and stores it (Order.total_price).
 ORDER_TOTAL = models.F("quantity") * models.F("price")
+
+
+def order_total(quantity, price) -> Decimal | None:
+    """quantity × price when both are valid on their own (their own errors speak otherwise), else None."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not isinstance(price, Decimal):
+        return None
+    if not (1 <= quantity <= MAX_QUANTITY and price.is_finite() and 0 <= price <= MAX_PRICE):
+        return None
+    return quantity * price
 
 
 def normalize_email(email: str | None) -> str:
@@ -276,6 +291,18 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return _("Order #%(id)s: %(product)s") % {"id": self.pk, "product": self.product}
+
+    def clean(self):
+        """quantity × price may not exceed MAX_ORDER_TOTAL (the admin, the API and imports all call full_clean)."""
+        super().clean()
+        total = order_total(self.quantity, self.price)
+        if total is not None and total > MAX_ORDER_TOTAL:
+            raise ValidationError(
+                _("The order total (quantity × price) would be %(total)s; it may not exceed %(limit)s. "
+                  "Lower the quantity or the price."),
+                code="order_total_too_large",
+                params={"total": format_money(total), "limit": format_money(MAX_ORDER_TOTAL)},
+            )
 
     def normalize_fields(self) -> None:
         """Trim text and rebuild the search text (bulk paths call this too)."""

@@ -7,14 +7,14 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import (
-    Count, DateField, DecimalField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value,
+    Count, DateField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value,
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import ORDER_TOTAL, Client, Order
-from crm.money import amount_from_cents, cents_sum
+from crm.money import MONEY_CONTEXT, amount_from_cents, amount_sum, average_amount, rows_with_cents_sum
 from crm.paging import DeepPageQuerySet
 from crm.search import search_document, search_terms
 
@@ -109,15 +109,17 @@ def client_list_with_totals(**filters) -> QuerySet[Client]:
     Correlated subqueries (served by the client indexes on orders) rather than a JOIN and GROUP BY,
     so a page of 50 clients aggregates only those clients' orders, not every order.
     """
-    money = DecimalField(max_digits=18, decimal_places=2)
+    # amount_sum(): exact to the kopeck and free of overflow however many orders a client has (crm.money).
+    total = amount_sum()
     return client_list(**filters).annotate(
         orders_count=Coalesce(
             Subquery(_client_orders_aggregate(value=Count("pk")), output_field=IntegerField()), Value(0)
         ),
+        # A client without orders gets 0, which sorts before any sum on both databases.
         orders_total=Coalesce(
-            Subquery(_client_orders_aggregate(value=Sum("total_price")), output_field=money),
+            Subquery(_client_orders_aggregate(value=total), output_field=total.output_field),
             Value(0),
-            output_field=money,
+            output_field=total.output_field,
         ),
     )
 
@@ -203,7 +205,7 @@ class DashboardFigures:
         if not self.revenue_last_month:
             return None
         change = (self.revenue_this_month - self.revenue_last_month) / self.revenue_last_month * 100
-        return change.quantize(Decimal("0.1"))
+        return change.quantize(Decimal("0.1"), context=MONEY_CONTEXT)
 
 
 def _local_day(field_name: str, start: datetime, end: datetime):
@@ -241,25 +243,30 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
     # Read from the (status, created_at, total_price) index; the pending count is one of these rows.
     status_rows = {
         row["status"]: row
-        for row in Order.objects.order_by().values("status").annotate(count=Count("id"), cents=cents_sum())
+        for row in rows_with_cents_sum(
+            lambda cents: Order.objects.order_by().values("status").annotate(count=Count("id"), cents=cents)
+        )
     }
     # Revenue counts orders that were not cancelled; naming the other statuses lets the
     # (status, created_at, ...) index serve the date range.
     earning = [status for status in Order.Status.values if status != Order.Status.CANCELLED]
     day_rows = {
         row["day"]: row
-        for row in Order.objects.filter(status__in=earning, created_at__gte=window_start)
-        .annotate(day=_local_day("created_at", window_start, now))
-        .order_by()
-        .values("day")
-        .annotate(count=Count("id"), cents=cents_sum())
+        for row in rows_with_cents_sum(
+            lambda cents: Order.objects.filter(status__in=earning, created_at__gte=window_start)
+            .annotate(day=_local_day("created_at", window_start, now))
+            .order_by()
+            .values("day")
+            .annotate(count=Count("id"), cents=cents)
+        )
     }
     latest = list(Order.objects.select_related("client").order_by("-id")[:LATEST_ORDERS])
 
     # Month boundaries are local midnights, so the local days add up to the months exactly.
     this_month = [row for day, row in day_rows.items() if day >= month_start.date()]
     orders_this_month = sum(row["count"] for row in this_month)
-    revenue_this_month = amount_from_cents(sum(row["cents"] for row in this_month))
+    cents_this_month = sum(row["cents"] for row in this_month)
+    revenue_this_month = amount_from_cents(cents_this_month)
     revenue_last_month = amount_from_cents(
         sum(row["cents"] for day, row in day_rows.items() if last_month_start.date() <= day < month_start.date())
     )
@@ -276,9 +283,7 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
         revenue_this_month=revenue_this_month,
         revenue_last_month=revenue_last_month,
         orders_this_month=orders_this_month,
-        average_order_value=(
-            (revenue_this_month / orders_this_month).quantize(Decimal("0.01")) if orders_this_month else Decimal("0.00")
-        ),
+        average_order_value=average_amount(cents_this_month, orders_this_month),
         by_status=[
             (value, label, status_rows.get(value, {}).get("count", 0),
              amount_from_cents(status_rows.get(value, {}).get("cents")))

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.money import MoneySumField
+
 
 class Report(models.Model):
     class Period(models.TextChoices):
@@ -27,10 +29,9 @@ class Report(models.Model):
     )
     new_orders_count = models.PositiveIntegerField(_("new orders"))
     new_clients_count = models.PositiveIntegerField(_("new clients"))
-    total_orders_sum = models.DecimalField(_("total of new orders"), max_digits=20, decimal_places=2)
-    avg_order_sum = models.DecimalField(
-        _("average order"), max_digits=20, decimal_places=2, default=Decimal("0.00")
-    )
+    # Any sum of orders, exact on every database (a SQLite decimal would keep 15 digits): crm.money.MoneySumField.
+    total_orders_sum = MoneySumField(_("total of new orders"))
+    avg_order_sum = MoneySumField(_("average order"), default=Decimal("0.00"))
     completed_orders_count = models.PositiveIntegerField(_("completed orders"))
     # [{"status": "Pending", "count": 3, "sum": "150.00"}, ...] for every status.
     status_breakdown = models.JSONField(_("by status"), default=list)

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import Count, F, Func, QuerySet
 
 from crm.models import Client, Order
-from crm.money import amount_from_cents, average_amount, cents_sum
+from crm.money import amount_from_cents, average_amount, rows_with_cents_sum
 from reports.models import Report
 
 TOP_SIZE = 5
@@ -38,7 +38,10 @@ def report_figures(*, start: datetime, end: datetime) -> dict:
     # COUNT(id), lets PostgreSQL answer from an index alone (the id is not in it).
     by_status = {status: {"count": 0, "cents": 0} for status in Order.Status.values}
     by_product = {}
-    for row in orders.values("product", "status").annotate(count=Count("*"), cents=cents_sum()):
+    rows = rows_with_cents_sum(
+        lambda cents: orders.values("product", "status").annotate(count=Count("*"), cents=cents)
+    )
+    for row in rows:
         cents = int(row["cents"] or 0)
         for totals in (by_status.setdefault(row["status"], {"count": 0, "cents": 0}),
                        by_product.setdefault(row["product"], {"count": 0, "cents": 0})):
@@ -79,10 +82,10 @@ def _top_clients(*, start: datetime, end: datetime, window_count: int) -> list[d
     if window_count > CLIENT_INDEX_WALK_FROM:
         unindexed = Order.objects.alias(created=NoIndex(F("created_at")))
         window = unindexed.filter(created__gte=start, created__lt=end)
-    rows = list(
-        window.order_by()
+    rows = rows_with_cents_sum(
+        lambda cents: window.order_by()
         .values("client_id")
-        .annotate(count=Count("*"), cents=cents_sum())
+        .annotate(count=Count("*"), cents=cents)
         .order_by("-cents", "-count", "client_id")[:TOP_SIZE]
     )
     names = Client.objects.only("last_name", "first_name", "middle_name")

@@ -45,19 +45,36 @@ class TextWidget(widgets.Widget):
         return "" if value is None else str(value)
 
 
+# No id or quantity has more digits (ids stop at 2^63 - 1); the model's validators give the exact bounds.
+MAX_WHOLE_NUMBER_DIGITS = 18
+
+
 class WholeNumberWidget(widgets.Widget):
+    """Whole numbers (ids, quantities) as `3`, `3.0`, `1 000` or a spreadsheet's number."""
+
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
             return None
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        try:
-            number = parse_amount(value)
-        except (InvalidOperation, ValueError):
-            raise ValueError(_("Enter a whole number.")) from None
-        if number != number.to_integral_value():
-            raise ValueError(_("Enter a whole number."))
-        return int(number)
+            number = value
+        else:
+            try:
+                number = parse_amount(value)
+            except (InvalidOperation, ValueError):
+                raise ValueError(_("Enter a whole number.")) from None
+            if number != number.to_integral_value():
+                raise ValueError(_("Enter a whole number."))
+            # Before int(): "1e100000000" would otherwise take minutes to become an int of 10^8 digits.
+            if number and number.adjusted() >= MAX_WHOLE_NUMBER_DIGITS:
+                raise ValueError(self.too_long_message())
+            number = int(number)
+        if len(str(abs(number))) > MAX_WHOLE_NUMBER_DIGITS:
+            raise ValueError(self.too_long_message())
+        return number
+
+    @staticmethod
+    def too_long_message() -> str:
+        return _("Enter a whole number of at most %(digits)s digits.") % {"digits": MAX_WHOLE_NUMBER_DIGITS}
 
     def render(self, value, obj=None, **kwargs):
         if value is None:
