@@ -26,7 +26,7 @@ FIRST_ID = 50_000_000
 
 def _spread_orders(monkeypatch) -> Client:
     """About 4,000 orders over six blocks of ids, with gaps, in all three statuses, and every page deep."""
-    monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 1)
+    monkeypatch.setattr(paging, "DEEP_PAGE_OFFSET", 1)
     client = Client.objects.create(first_name="Анна", last_name="Блокова", email="blocks@example.com")
     statuses = list(Order.Status.values)
     Order.objects.bulk_create(
@@ -152,7 +152,7 @@ def test_other_pages_do_not_use_the_counts(spread_orders, kwargs):
 
 
 def test_deep_client_pages_start_from_the_counts(db, monkeypatch):
-    monkeypatch.setattr(selectors, "DEEP_PAGE_OFFSET", 1)
+    monkeypatch.setattr(paging, "DEEP_PAGE_OFFSET", 1)
     Client.objects.bulk_create(
         Client(id=FIRST_ID + number * 2, first_name="Блок", last_name=f"Клиентов{number}", email=f"b{number}@example.com",
                status="archived" if number % 4 == 0 else "active")
