@@ -523,3 +523,12 @@ def test_postgresql_round_trip_refusals_and_a_rolled_back_failure(postgresql_pai
     forced = manage(target, "restore", "--force", str(backup))
     assert forced.returncode == 0, forced.stderr
     assert postgresql_counts(target) == postgresql_counts(source)
+
+    # A backup from an older schema over the current one: emptied first, then migrated up to date.
+    assert manage(source, "migrate", "crm", "0008", "--no-input", "-v0").returncode == 0
+    older = take_backup(source, tmp_path / "older")
+    completed = manage(target, "restore", "--force", str(older))
+    assert completed.returncode == 0, completed.stderr
+    assert "Applied the migrations the backup lacked: crm.0009_report_product_status_index." in completed.stdout
+    assert "[X] 0009_report_product_status_index" in manage(target, "showmigrations", "crm").stdout
+    assert postgresql_counts(target) == postgresql_counts(source)
