@@ -67,11 +67,15 @@ def backup_create(*, output: str | Path | None = None, keep: int | None = None, 
         else:
             counts = postgresql_backup(using=using, path=path)
     except OSError as error:
-        raise BackupError(_("Cannot write the backup to %(path)s: %(error)s") % {"path": path, "error": error}) from None
+        raise _cannot_write(path, error) from None
     except DatabaseError as error:
         raise BackupError(_("Cannot read the database: %(error)s") % {"error": str(error).strip()}) from None
     removed = backup_prune(directory=path.parent, kind=kind, keep=keep) if keep else []
     return Backup(path=path, size=path.stat().st_size, counts=counts, removed=removed)
+
+
+def _cannot_write(path: Path, error: OSError) -> BackupError:
+    return BackupError(_("Cannot write the backup to %(path)s: %(error)s") % {"path": path, "error": error})
 
 
 def backup_prune(*, directory: Path, kind: str, keep: int) -> list[Path]:
@@ -100,7 +104,7 @@ def _backup_path(kind: str, output: str | Path | None) -> Path:
         # Backups hold every client's personal data: a folder made here is its owner's only.
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
-        raise BackupError(_("Cannot write the backup to %(path)s: %(error)s") % {"path": path, "error": error}) from None
+        raise _cannot_write(path, error) from None
     if path.name == name and path.exists():
         raise BackupError(_("%(path)s already exists; nothing was written.") % {"path": path})
     return path

@@ -122,8 +122,10 @@ def _replace(path: Path, schemas: list[str], pg_restore: str, psql: str, environ
     prelude += EMPTY_SCHEMAS.replace("%(schemas)s", schema_array)
     with tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors:
         # Comments are left out: COMMENT ON EXTENSION needs the extension's owner, often not the app's role.
-        reader = subprocess.Popen([pg_restore, "--no-owner", "--no-privileges", "--no-comments", "--file", "-", str(path)],
-                                  stdout=subprocess.PIPE, stderr=restore_errors, env=environment)
+        reader = subprocess.Popen(
+            [pg_restore, "--no-owner", "--no-privileges", "--no-comments", "--file", "-", str(path)],
+            stdout=subprocess.PIPE, stderr=restore_errors, env=environment,
+        )
         writer = subprocess.Popen([psql, "--no-psqlrc", "--quiet", "--output", os.devnull, "--file", "-"],
                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors,
                                   env=environment)

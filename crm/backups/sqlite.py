@@ -24,8 +24,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 # Pages copied per step (4 MiB at the default 4 KiB page). Every step reads the same snapshot (see snapshot()),
 # so the step size only sets how often the copy pauses between reads: writers never wait for it.
 BACKUP_STEP_PAGES = 1024
-# Level 1: a large database compresses several times faster than at gzip's default 6, into a file only a little
-# larger (docs/performance.md, "Backups").
+# Level 1: 2,000,000 orders compress three times faster than at gzip's default 6, into a file 13% larger
+# (docs/performance.md, "Backups").
 GZIP_LEVEL = 1
 
 
@@ -81,8 +81,8 @@ def snapshot(source: Path, destination: Path, *, timeout: float, progress=None) 
         source_db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # the read snapshot starts here
         destination_db = sqlite3.connect(destination, isolation_level=None)
         try:
-            source_db.backup(destination_db, pages=BACKUP_STEP_PAGES,
-                             progress=(lambda status, remaining, total: progress(remaining, total)) if progress else None)
+            step_done = (lambda status, remaining, total: progress(remaining, total)) if progress else None
+            source_db.backup(destination_db, pages=BACKUP_STEP_PAGES, progress=step_done)
             # The copy took over the source's WAL flag; a backup is one self-contained file.
             destination_db.execute("PRAGMA journal_mode=DELETE")
         finally:
