@@ -137,6 +137,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
 
+# `manage.py backup` writes here unless given --output (see crm/backups/); outside the project in production.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))
+
 # ---------------------------------------------------------------------------
 # Cache: API rate limits live here. The default is per process; with several gunicorn
 # workers set CACHE_URL=redis://127.0.0.1:6379/1 so the limits are shared.
