@@ -12,6 +12,16 @@ def _fresh_api_user_cache():
     clear_user_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits, django-axes and unfold's search keep state in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def manager(db):
     return make_user("manager", group="Managers")

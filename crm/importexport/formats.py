@@ -155,22 +155,30 @@ def detect_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-class CsvFormat(base_formats.CSV):
-    """CSV in UTF-8 (BOM or not) or Windows-1251, separated by `,`, `;` or tabs."""
+class TextFileMixin:
+    """A text format read as bytes, so that we choose the encoding, not the admin (which assumes UTF-8)."""
 
-    CONTENT_TYPE = "text/csv; charset=utf-8"
-
-    # Read as bytes so we choose the encoding, not the admin (which assumes UTF-8).
     def is_binary(self):
         return True
 
     def get_read_mode(self):
         return "rb"
 
-    def create_dataset(self, in_stream, **kwargs):
+    @staticmethod
+    def limited_text(in_stream) -> tuple[str, ImportLimits]:
+        """The file's text once it is known to be within the size limit, and the limits for the rest."""
         limits = ImportLimits.from_settings()
         limits.check_size(len(in_stream))
-        text = decode_text(in_stream)
+        return decode_text(in_stream), limits
+
+
+class CsvFormat(TextFileMixin, base_formats.CSV):
+    """CSV in UTF-8 (BOM or not) or Windows-1251, separated by `,`, `;` or tabs."""
+
+    CONTENT_TYPE = "text/csv; charset=utf-8"
+
+    def create_dataset(self, in_stream, **kwargs):
+        text, limits = self.limited_text(in_stream)
         delimiter = detect_delimiter(text)
         # Counted before parsing: a line of a million commas would otherwise be a million cells.
         limits.check_cells(text.count(delimiter))
@@ -262,21 +270,13 @@ def _sheet_rows(book, sheet, limits: ImportLimits) -> Iterator[tuple[int, list]]
                 yield line, []
 
 
-class JsonFormat(base_formats.JSON):
+class JsonFormat(TextFileMixin, base_formats.JSON):
     """A JSON list of objects keyed by column name; never formula-escaped (no spreadsheet opens it)."""
 
     CONTENT_TYPE = "application/json; charset=utf-8"
 
-    def is_binary(self):
-        return True
-
-    def get_read_mode(self):
-        return "rb"
-
     def create_dataset(self, in_stream, **kwargs):
-        limits = ImportLimits.from_settings()
-        limits.check_size(len(in_stream))
-        text = decode_text(in_stream)
+        text, limits = self.limited_text(in_stream)
         # Counted before parsing: `[{},{},…]` or `[0,0,…]` would otherwise be millions of objects.
         limits.check_cells(text.count(","))
         try:

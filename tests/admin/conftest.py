@@ -1,15 +1,6 @@
 import pytest
-from django.core.cache import cache
 
 from tests.factories import ClientFactory, OrderFactory
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    # django-axes and unfold's search keep state in the cache between tests.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -4,44 +4,22 @@ Every endpoint that reads a body answers 400 with the envelope, never a 500, and
 import json
 
 import pytest
-from django.core.cache import cache
 
 from tests.api.conftest import Api, assert_error, database_snapshot
+from tests.api.test_null_characters import CLIENT, TEXT_INPUTS
 from tests.factories import ClientFactory, OrderFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
-CLIENT = {"first_name": "Иван", "last_name": "Иванов", "email": "new@example.com", "middle_name": "Иванович",
-          "mobile_phone": "+79001234567"}
-ORDER = {"client": "{client}", "product": "Ноутбук", "quantity": "2", "price": "1500.00", "description": "Заказ"}
-
-# (path, a valid body, the fields to spoil one at a time); {client}, {order}, {refresh} are filled in per test.
+# Every body the API reads: the anonymous token endpoints, then the same table as the NUL-character tests.
 BODIES = [
     ("/api/token/", {"username": "manager", "password": "secret-pass-1"}, ["username", "password"]),
     ("/api/token/refresh/", {"refresh": "{refresh}"}, ["refresh"]),
-    ("/api/clients/add/", CLIENT, list(CLIENT)),
-    ("/api/clients/edit/{client}/", CLIENT, list(CLIENT)),
-    ("/api/clients/get/", {"search": "Иван", "status": "all", "order_by": "-id", "start_id": "0"},
-     ["search", "status", "order_by", "start_id"]),
-    ("/api/orders/add/", ORDER, list(ORDER)),
-    ("/api/orders/edit/{order}/", {**ORDER, "client_id": "{client}", "status": "Completed"},
-     [*ORDER, "client_id", "status"]),
-    ("/api/orders/get/", {"search": "ноутбук", "status": "Pending", "order_by": "-id", "client_id": "{client}",
-                          "start_id": "0"},
-     ["search", "status", "order_by", "client_id", "start_id"]),
-    ("/api/reports/new/", {"period": "week"}, ["period"]),
+    *TEXT_INPUTS,
 ]
 FIELDS = [(path, body, field) for path, body, fields in BODIES for field in fields]
 PATHS = [path for path, _, _ in BODIES]
 ANONYMOUS = ("/api/token/", "/api/token/refresh/")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The token endpoints' rate limit counts in the cache."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

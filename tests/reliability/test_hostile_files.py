@@ -12,7 +12,6 @@ import zipfile
 
 import openpyxl
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -40,10 +39,8 @@ def english_and_own_upload_dir(settings, tmp_path, client):
     """Messages asserted in English (the admin's pages too); uploads in a directory of this test's own."""
     settings.IMPORT_UPLOAD_DIR = str(tmp_path / "uploads")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    cache.clear()  # the API's throttle counters
     with translation.override("en"):
         yield
-    cache.clear()
 
 
 def workbook_with_sheet(write_sheet, level=9) -> bytes:

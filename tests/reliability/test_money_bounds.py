@@ -11,7 +11,6 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import OperationalError, connection
@@ -63,11 +62,8 @@ def total_limit_message() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_state(settings):
-    cache.clear()  # throttles and lockouts
+def _no_lockouts(settings):
     settings.AXES_ENABLED = False
-    yield
-    cache.clear()
 
 
 @pytest.fixture

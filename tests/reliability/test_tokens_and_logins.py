@@ -13,7 +13,6 @@ from axes.models import AccessAttempt
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client as DjangoClient
@@ -29,14 +28,6 @@ PASSWORD = "secret-pass-1"
 NEW_PASSWORD = "another-pass-2"
 ORDERS = "/api/orders/get/"
 REFRESH = "/api/token/refresh/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttle counters live in the cache."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
