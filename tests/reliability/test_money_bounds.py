@@ -318,7 +318,7 @@ def test_enough_maximal_orders_to_overflow_64_bit_cents_still_add_up_exactly(sta
     93,000 rows takes half a minute)."""
     count = 93_000
     add_orders(buyer, 1, quantity=12_500, price=Decimal("80000000.00"))
-    columns = "client_id, product, quantity, price, description, status, created_at, updated_at, search_text"
+    columns = "client_id, product, quantity, price, description, status, created_at, updated_at, search_text, version"
     copies = (
         "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %s) SELECT i FROM n)"
         if connection.vendor == "sqlite" else "generate_series(1, %s)"
