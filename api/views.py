@@ -85,7 +85,7 @@ def _list_input(serializer_class, request) -> dict:
     return _validated(serializer_class, params)
 
 
-class CrmApiView(APIView):
+class PermissionCheckedView(APIView):
     """Authenticated, permission-checked, always JSON."""
 
     permission_classes = [IsAuthenticated, HasModelPermission]
@@ -128,7 +128,7 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
 # ---------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------
-class ClientAddView(CrmApiView):
+class ClientAddView(PermissionCheckedView):
     required_permission = "crm.add_client"
 
     @schema.client_add
@@ -137,7 +137,7 @@ class ClientAddView(CrmApiView):
         return _success(client)
 
 
-class ClientDetailView(CrmApiView):
+class ClientDetailView(PermissionCheckedView):
     required_permission = "crm.view_client"
 
     @schema.client_get
@@ -150,7 +150,7 @@ class ClientDetailView(CrmApiView):
         return self.get(request, id)
 
 
-class ClientListView(CrmApiView):
+class ClientListView(PermissionCheckedView):
     required_permission = "crm.view_client"
 
     @schema.client_list_get
@@ -165,7 +165,7 @@ class ClientListView(CrmApiView):
         return self.get(request)
 
 
-class ClientEditView(CrmApiView):
+class ClientEditView(PermissionCheckedView):
     required_permission = "crm.change_client"
 
     @schema.client_edit
@@ -178,7 +178,7 @@ class ClientEditView(CrmApiView):
         return _success(client)
 
 
-class ClientDeleteView(CrmApiView):
+class ClientDeleteView(PermissionCheckedView):
     required_permission = "crm.delete_client"
 
     @schema.client_delete
@@ -193,7 +193,7 @@ class ClientDeleteView(CrmApiView):
 # ---------------------------------------------------------------------------
 # Orders
 # ---------------------------------------------------------------------------
-class OrderAddView(CrmApiView):
+class OrderAddView(PermissionCheckedView):
     required_permission = "crm.add_order"
 
     @schema.order_add
@@ -202,7 +202,7 @@ class OrderAddView(CrmApiView):
         return _success(order)
 
 
-class OrderDetailView(CrmApiView):
+class OrderDetailView(PermissionCheckedView):
     required_permission = "crm.view_order"
 
     @schema.order_get
@@ -215,7 +215,7 @@ class OrderDetailView(CrmApiView):
         return self.get(request, id)
 
 
-class OrderListView(CrmApiView):
+class OrderListView(PermissionCheckedView):
     required_permission = "crm.view_order"
 
     @schema.order_list_get
@@ -233,7 +233,7 @@ class OrderListView(CrmApiView):
         return self.get(request)
 
 
-class OrderEditView(CrmApiView):
+class OrderEditView(PermissionCheckedView):
     required_permission = "crm.change_order"
 
     @schema.order_edit
@@ -245,7 +245,7 @@ class OrderEditView(CrmApiView):
         return _success(order)
 
 
-class OrderDeleteView(CrmApiView):
+class OrderDeleteView(PermissionCheckedView):
     required_permission = "crm.delete_order"
 
     @schema.order_delete
@@ -258,7 +258,7 @@ class OrderDeleteView(CrmApiView):
 # ---------------------------------------------------------------------------
 # Reports
 # ---------------------------------------------------------------------------
-class ReportNewView(CrmApiView):
+class ReportNewView(PermissionCheckedView):
     required_permission = "reports.add_report"
 
     @schema.report_new
@@ -268,7 +268,7 @@ class ReportNewView(CrmApiView):
         return _success(report)
 
 
-class ReportListView(CrmApiView):
+class ReportListView(PermissionCheckedView):
     required_permission = "reports.view_report"
 
     @schema.report_list
@@ -280,7 +280,7 @@ class ReportListView(CrmApiView):
         return self.get(request)
 
 
-class ReportDownloadView(CrmApiView):
+class ReportDownloadView(PermissionCheckedView):
     required_permission = "reports.view_report"
 
     @schema.report_download
