@@ -243,7 +243,7 @@ def test_backup_from_an_older_schema_is_restored_then_migrated(seeded_sqlite, tm
     completed = manage(sqlite_url(target), "restore", str(backup))
 
     assert completed.returncode == 0, completed.stderr
-    assert "Applied the migrations the backup lacked: crm.0009_report_product_status_index." in completed.stdout
+    assert "Applied the migrations the backup lacked: crm.0009_report_product_status_index, " in completed.stdout
     with sqlite3.connect(target) as database:
         applied = database.execute("SELECT name FROM django_migrations"
                                    " WHERE app = 'crm' AND name LIKE '0009_%'").fetchall()
@@ -531,6 +531,6 @@ def test_postgresql_round_trip_refusals_and_a_rolled_back_failure(postgresql_pai
     older = take_backup(source, tmp_path / "older")
     completed = manage(target, "restore", "--force", str(older))
     assert completed.returncode == 0, completed.stderr
-    assert "Applied the migrations the backup lacked: crm.0009_report_product_status_index." in completed.stdout
+    assert "Applied the migrations the backup lacked: crm.0009_report_product_status_index, " in completed.stdout
     assert "[X] 0009_report_product_status_index" in manage(target, "showmigrations", "crm").stdout
     assert postgresql_counts(target) == postgresql_counts(source)
