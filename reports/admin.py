@@ -86,7 +86,8 @@ class ReportAdmin(CheckedBulkActionsMixin, ExportActionMixin, ModelAdmin):
     def title(self, report):
         return (
             gettext("Report #%(id)s") % {"id": report.pk},
-            f"{_short_moment(report.period_start)} – {_short_moment(report.period_end)}",
+            # Days only, to keep the column narrow; the page shows the exact moments.
+            f"{_day(report.period_start)} – {_day(report.period_end)}",
         )
 
     @display(description=_("period"), ordering="period", label=True)
@@ -175,7 +176,12 @@ class ReportAdmin(CheckedBulkActionsMixin, ExportActionMixin, ModelAdmin):
 
 
 def _short_moment(moment) -> str:
-    return date_format(timezone.localtime(moment), "d.m.Y H:i")
+    # A non-breaking space: the date and the time stay on one line.
+    return date_format(timezone.localtime(moment), "d.m.Y\xa0H:i")
+
+
+def _day(moment) -> str:
+    return date_format(timezone.localtime(moment), "d.m.Y")
 
 
 def _chart_options(*, count_axis: bool) -> str:
