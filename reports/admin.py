@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
-from django.utils.translation import get_language, gettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 from unfold.admin import ModelAdmin
@@ -18,6 +18,7 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 from unfold.utils import display_for_label
 
+from crm.admin.dashboard import chart_options
 from crm.admin.display import STATUS_BADGE_COLOURS, admin_link, confirmation_dialog, redirect
 from crm.admin.guards import CheckedBulkActionsMixin
 from crm.models import Order
@@ -184,33 +185,6 @@ def _day(moment) -> str:
     return date_format(timezone.localtime(moment), "d.m.Y")
 
 
-def _chart_options(*, count_axis: bool) -> str:
-    """Chart.js options (they replace unfold's defaults): sums on the left, compact; counts on the right."""
-    scales = {
-        "x": {"grid": {"display": False}, "ticks": {"maxTicksLimit": 12, "maxRotation": 0, "autoSkipPadding": 12}},
-        "sum": {
-            "type": "linear", "position": "left", "beginAtZero": True,
-            "ticks": {"maxTicksLimit": 6, "format": {"notation": "compact", "maximumFractionDigits": 1}},
-        },
-    }
-    if count_axis:
-        scales["count"] = {
-            "type": "linear", "position": "right", "beginAtZero": True, "grid": {"display": False},
-            "ticks": {"precision": 0, "maxTicksLimit": 6},
-        }
-    return json.dumps(
-        {
-            "animation": False,
-            "responsive": True,
-            "maintainAspectRatio": False,
-            "locale": get_language() or "ru",
-            "plugins": {"legend": {"display": True, "align": "end", "position": "top"}},
-            "datasets": {"bar": {"borderRadius": 4}, "line": {"borderWidth": 2, "pointStyle": False, "tension": 0.3}},
-            "scales": scales,
-        }
-    )
-
-
 def report_page(report: Report, *, link_clients: bool) -> dict:
     """The context of a report's page: figure cards, the status and per-day charts, the top tables, the text."""
     labels = dict(Order.Status.choices)
@@ -242,12 +216,12 @@ def report_page(report: Report, *, link_clients: bool) -> dict:
                         "label": gettext("Sum, ₽"),
                         "data": [float(row["sum"]) for row in statuses],
                         "backgroundColor": "var(--color-primary-700)",
-                        "yAxisID": "sum",
+                        "yAxisID": "money",
                     },
                 ],
             }
         ),
-        "status_chart_options": _chart_options(count_axis=False),
+        "status_chart_options": chart_options(counts=False),
         "status_rows": [
             {
                 "badge": display_for_label((row["status"], labels.get(row["status"], row["status"])), "—",
@@ -272,12 +246,12 @@ def report_page(report: Report, *, link_clients: bool) -> dict:
                         "label": gettext("Sum, ₽"),
                         "data": [float(total) for _day, _count, total in days],
                         "backgroundColor": "var(--color-primary-700)",
-                        "yAxisID": "sum",
+                        "yAxisID": "money",
                     },
                 ],
             }
         ),
-        "daily_chart_options": _chart_options(count_axis=True),
+        "daily_chart_options": chart_options(counts=True),
         # The series is read live (a report keeps none): say so, as the cards show the frozen figures.
         "daily_note": gettext("Counted from the orders as they are now; the figures above are the report's own."),
         "top_products": {

@@ -19,6 +19,7 @@ from crm.selectors import CHART_DAYS, NEW_CLIENT_DAYS, DashboardFigures, dashboa
 # The chart's height in CSS: fixed, so the chart stays readable on a phone (an aspect ratio would flatten it there).
 CHART_HEIGHT = "18rem"
 
+
 def _revenue_chart(figures: DashboardFigures) -> str:
     return json.dumps(
         {
@@ -29,25 +30,46 @@ def _revenue_chart(figures: DashboardFigures) -> str:
                     "label": str(_("Orders")),
                     "data": [count for _day, count, _revenue in figures.per_day],
                     "borderColor": "var(--color-primary-300)",
-                    "yAxisID": "orders",
+                    "yAxisID": "count",
                 },
                 {
                     "label": str(_("Revenue, ₽")),
                     "data": [float(revenue) for _day, _count, revenue in figures.per_day],
                     "backgroundColor": "var(--color-primary-700)",
-                    "yAxisID": "revenue",
+                    "yAxisID": "money",
                 },
             ],
         }
     )
 
 
-def chart_options() -> str:
-    """Two y axes (revenue in roubles, orders as a count), a fixed height and labels that fit a phone.
+def chart_options(*, counts: bool = True) -> str:
+    """Chart.js options for money per label (bars on the "money" axis, left) and, with `counts`, a count per label
+    (a line on the "count" axis, right), at the height of its container and with labels that fit a phone.
 
-    The options replace unfold's defaults as a whole. Revenue ticks are compact ("1,5 млн") in the active
-    language; x labels never rotate, so Chart.js drops the ones that do not fit instead.
+    The options replace unfold's defaults as a whole. Money ticks are compact ("1,5 млн") in the active language;
+    x labels never rotate, so Chart.js drops the ones that do not fit instead.
     """
+    scales = {
+        "x": {
+            "grid": {"display": False},
+            "ticks": {"maxTicksLimit": 15, "maxRotation": 0, "autoSkip": True, "autoSkipPadding": 12},
+        },
+        "money": {
+            "type": "linear",
+            "position": "left",
+            "beginAtZero": True,
+            "ticks": {"maxTicksLimit": 6, "format": {"notation": "compact", "maximumFractionDigits": 1}},
+        },
+    }
+    if counts:
+        scales["count"] = {
+            "type": "linear",
+            "position": "right",
+            "beginAtZero": True,
+            "grid": {"display": False},
+            "ticks": {"precision": 0, "maxTicksLimit": 6},
+        }
     return json.dumps(
         {
             "animation": False,
@@ -56,25 +78,7 @@ def chart_options() -> str:
             "locale": get_language() or "ru",
             "plugins": {"legend": {"display": True, "align": "end", "position": "top"}},
             "datasets": {"bar": {"borderRadius": 4}, "line": {"borderWidth": 2, "pointStyle": False, "tension": 0.3}},
-            "scales": {
-                "x": {
-                    "grid": {"display": False},
-                    "ticks": {"maxTicksLimit": 15, "maxRotation": 0, "autoSkip": True, "autoSkipPadding": 12},
-                },
-                "revenue": {
-                    "type": "linear",
-                    "position": "left",
-                    "beginAtZero": True,
-                    "ticks": {"maxTicksLimit": 6, "format": {"notation": "compact", "maximumFractionDigits": 1}},
-                },
-                "orders": {
-                    "type": "linear",
-                    "position": "right",
-                    "beginAtZero": True,
-                    "grid": {"display": False},
-                    "ticks": {"precision": 0, "maxTicksLimit": 6},
-                },
-            },
+            "scales": scales,
         }
     )
 

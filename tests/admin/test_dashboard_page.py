@@ -128,7 +128,7 @@ def test_chart_has_a_fixed_height_and_compact_ticks_for_a_phone(manager_client, 
     options = json.loads(unescape(re.search(r'data-options="([^"]+)"', page).group(1)))
     assert options["maintainAspectRatio"] is False
     assert options["scales"]["x"]["ticks"]["maxRotation"] == 0
-    assert options["scales"]["revenue"]["ticks"]["format"]["notation"] == "compact"
+    assert options["scales"]["money"]["ticks"]["format"]["notation"] == "compact"
     assert options["locale"] == "ru"
 
 
