@@ -1,5 +1,6 @@
 """Reads of clients and orders, shaped for their callers (admin, API, exports, dashboard)."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -7,7 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import (
-    Count, DateField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value,
+    Count, DateField, Exists, F, Func, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Value,
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -188,6 +189,9 @@ LATEST_ORDERS = 10
 class DashboardFigures:
     active_clients: int
     new_clients: int
+    # The first local day the new clients are counted from, and the first day of this month.
+    new_clients_since: date
+    month_start: date
     pending_orders: int
     revenue_this_month: Decimal
     revenue_last_month: Decimal
@@ -208,7 +212,7 @@ class DashboardFigures:
         return change.quantize(Decimal("0.1"), context=MONEY_CONTEXT)
 
 
-def _local_day(field_name: str, start: datetime, end: datetime):
+def local_day(field_name: str, start: datetime, end: datetime):
     """The local calendar day of a datetime column, as an expression to group by.
 
     On SQLite, TruncDate calls a Python function per row; while the time zone keeps one UTC offset over
@@ -227,18 +231,25 @@ def _local_day(field_name: str, start: datetime, end: datetime):
     return TruncDate(field_name, tzinfo=zone)
 
 
+def local_midnight(day: date) -> datetime:
+    """The first moment of a local calendar day."""
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
 def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
     """Every figure of the dashboard in four queries, each reading an index over a bounded window."""
     now = timezone.localtime(now or timezone.now())
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    last_month_start = timezone.localtime(month_start - timedelta(days=1)).replace(day=1)
-    chart_start = (now - timedelta(days=CHART_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    month_start = local_midnight(now.date().replace(day=1))
+    last_month_start = local_midnight((month_start.date() - timedelta(days=1)).replace(day=1))
+    chart_start = local_midnight(now.date() - timedelta(days=CHART_DAYS - 1))
+    # From a local midnight, as the client list's "added from" filter counts, so the card and the list agree.
+    new_clients_since = local_midnight(now.date() - timedelta(days=NEW_CLIENT_DAYS - 1))
     # One pass over the days that matter: the chart's and last month's (whichever reach further back).
     window_start = min(chart_start, last_month_start)
 
     clients = Client.objects.aggregate(
         active=Count("id", filter=Q(status=Client.Status.ACTIVE)),
-        new=Count("id", filter=Q(added_at__gte=now - timedelta(days=NEW_CLIENT_DAYS))),
+        new=Count("id", filter=Q(added_at__gte=new_clients_since)),
     )
     # Read from the (status, created_at, total_price) index; the pending count is one of these rows.
     status_rows = {
@@ -254,13 +265,14 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
         row["day"]: row
         for row in rows_with_cents_sum(
             lambda cents: Order.objects.filter(status__in=earning, created_at__gte=window_start)
-            .annotate(day=_local_day("created_at", window_start, now))
+            .annotate(day=local_day("created_at", window_start, now))
             .order_by()
             .values("day")
             .annotate(count=Count("id"), cents=cents)
         )
     }
-    latest = list(Order.objects.select_related("client").order_by("-id")[:LATEST_ORDERS])
+    # Newest by creation time (an import may add old orders under new ids); (created_at, id) is an index.
+    latest = list(Order.objects.select_related("client").order_by("-created_at", "-id")[:LATEST_ORDERS])
 
     # Month boundaries are local midnights, so the local days add up to the months exactly.
     this_month = [row for day, row in day_rows.items() if day >= month_start.date()]
@@ -279,6 +291,8 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
     return DashboardFigures(
         active_clients=clients["active"],
         new_clients=clients["new"],
+        new_clients_since=new_clients_since.date(),
+        month_start=month_start.date(),
         pending_orders=status_rows.get(Order.Status.PENDING, {}).get("count", 0),
         revenue_this_month=revenue_this_month,
         revenue_last_month=revenue_last_month,
@@ -292,3 +306,76 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
         per_day=per_day,
         latest_orders=latest,
     )
+
+
+# ---------------------------------------------------------------------------
+# The client page
+# ---------------------------------------------------------------------------
+@dataclass
+class ClientSummary:
+    # [(status value, label, count, sum)], every status present, in the Status order.
+    by_status: list[tuple[str, str, int, Decimal]]
+    orders_count: int
+    # What the client spent: the orders that were not cancelled, their sum and average.
+    spent_orders_count: int
+    total_spent: Decimal
+    average_order: Decimal
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+
+
+def client_summary(client: Client) -> ClientSummary:
+    """A client's orders by status (count and exact sum), total spent, average order, first and last order: one query."""
+    rows = {
+        row["status"]: row
+        for row in rows_with_cents_sum(
+            lambda cents: Order.objects.filter(client=client)
+            .order_by()
+            .values("status")
+            .annotate(count=Count("*"), cents=cents, first=Min("created_at"), last=Max("created_at"))
+        )
+    }
+    spent = [row for status, row in rows.items() if status != Order.Status.CANCELLED]
+    spent_count = sum(row["count"] for row in spent)
+    spent_cents = sum(int(row["cents"] or 0) for row in spent)
+    return ClientSummary(
+        by_status=[
+            (value, label, rows.get(value, {}).get("count", 0), amount_from_cents(rows.get(value, {}).get("cents")))
+            for value, label in Order.Status.choices
+        ],
+        orders_count=sum(row["count"] for row in rows.values()),
+        spent_orders_count=spent_count,
+        total_spent=amount_from_cents(spent_cents),
+        average_order=average_amount(spent_cents, spent_count),
+        first_order_at=min((row["first"] for row in rows.values()), default=None),
+        last_order_at=max((row["last"] for row in rows.values()), default=None),
+    )
+
+
+# ---------------------------------------------------------------------------
+# The command palette (Ctrl+K)
+# ---------------------------------------------------------------------------
+PALETTE_RESULTS = 10
+# "123", "#123", "№ 123": an order's number. At most 18 digits, so it always fits a 64-bit id.
+_ORDER_NUMBER = re.compile(r"^(?:#|№)?\s*(\d{1,18})$")
+
+
+def palette_clients(query: str, *, limit: int = PALETTE_RESULTS) -> list[Client]:
+    """Up to `limit` clients (archived ones too) whose name, e-mail or phone match the query, newest first."""
+    if not search_terms(query):
+        return []
+    return list(Client.objects.filter(search_filter(query, "search_text")).order_by("-id")[:limit])
+
+
+def palette_orders(query: str, *, limit: int = PALETTE_RESULTS) -> list[Order]:
+    """Up to `limit` orders: the one the query numbers first, then those whose product or description
+    match it, newest first (two queries at most)."""
+    orders = Order.objects.select_related("client")
+    found = []
+    number = _ORDER_NUMBER.match((query or "").strip())
+    if number:
+        found = list(orders.filter(pk=int(number[1])))
+    if search_terms(query) and len(found) < limit:
+        matching = orders.filter(search_filter(query, "search_text")).exclude(pk__in=[order.pk for order in found])
+        found += list(matching.order_by("-id")[: limit - len(found)])
+    return found

@@ -387,6 +387,9 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "crm.admin.dashboard.dashboard_callback",
+    # Ctrl+K: the matching menu items, then up to ten clients and ten orders from the domain's search, each only
+    # for a user who may view them (crm.admin.palette). unfold's own model search would scan every admin unbounded.
+    "COMMAND": {"search_models": False, "search_callback": "crm.admin.palette.command_search"},
     "BORDER_RADIUS": "8px",
     "COLORS": {
         # Indigo as the primary colour (Tailwind's indigo scale in OKLCH).

@@ -1,14 +1,19 @@
 """Reads for reports: the list of saved reports and the aggregate queries behind a new one."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, F, Func, QuerySet
+from django.utils import timezone
 
 from crm.models import Client, Order
 from crm.money import amount_from_cents, average_amount, rows_with_cents_sum
+from crm.selectors import local_day
 from reports.models import Report
 
 TOP_SIZE = 5
+# A report covers at most a year (Report.Period): 366 local days, partial first and last days included.
+REPORT_CHART_DAYS = 366
 # From this many orders in a window, grouping them by client is cheaper by walking the whole
 # (client, created_at, total_price) index than by sorting the window (docs/performance.md).
 CLIENT_INDEX_WALK_FROM = 30_000
@@ -99,3 +104,32 @@ def _top_clients(*, start: datetime, end: datetime, window_count: int) -> list[d
         }
         for row in rows
     ]
+
+
+def report_daily_sums(*, start: datetime, end: datetime) -> list[tuple[date, int, Decimal]]:
+    """[(local day, orders created, their exact sum)] for each day of [start, end), oldest first: one query.
+
+    Read live from the orders, as a report keeps no per-day series: the days add up to the report's own
+    figures while the window's orders are unchanged. At most REPORT_CHART_DAYS points (the last ones).
+    """
+    first_day = timezone.localtime(start).date()
+    last_day = timezone.localtime(end - timedelta(microseconds=1)).date()
+    first_day = max(first_day, last_day - timedelta(days=REPORT_CHART_DAYS - 1))
+    start = max(start, timezone.make_aware(datetime.combine(first_day, datetime.min.time())))
+    # Every status named: the (status, created_at, total_price) index then serves the window alone.
+    window = Order.objects.filter(status__in=Order.Status.values, created_at__gte=start, created_at__lt=end)
+    rows = {
+        row["day"]: row
+        for row in rows_with_cents_sum(
+            lambda cents: window.annotate(day=local_day("created_at", start, end))
+            .order_by()
+            .values("day")
+            .annotate(count=Count("*"), cents=cents)
+        )
+    }
+    days = []
+    for offset in range((last_day - first_day).days + 1):
+        day = first_day + timedelta(days=offset)
+        row = rows.get(day, {})
+        days.append((day, row.get("count", 0), amount_from_cents(row.get("cents"))))
+    return days

@@ -6,9 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
@@ -57,11 +60,64 @@ class ClientAdminForm(VersionedForm):
         return cleaned_data
 
 
+def client_summary_cards(client: Client) -> dict:
+    """The client page's summary (selectors.client_summary) as unfold cards, each opening the orders it counts."""
+    summary = selectors.client_summary(client)
+    client_orders = reverse("admin:crm_order_changelist") + f"?client__id__exact={client.pk}"
+    not_cancelled = ",".join(status for status in Order.Status.values if status != Order.Status.CANCELLED)
+
+    def day(moment):
+        return date_format(timezone.localtime(moment), "d.m.Y") if moment else "—"
+
+    return {
+        "cards": [
+            {
+                "title": _("Total spent"),
+                "metric": format_money(summary.total_spent),
+                "footer": ngettext(
+                    "%(count)s order; cancelled ones left out", "%(count)s orders; cancelled ones left out",
+                    summary.spent_orders_count,
+                ) % {"count": summary.spent_orders_count},
+                "href": f"{client_orders}&status__in={not_cancelled}",
+            },
+            {
+                "title": _("Average order"),
+                "metric": format_money(summary.average_order),
+                "footer": _("cancelled orders left out"),
+                "href": f"{client_orders}&status__in={not_cancelled}",
+            },
+            {
+                "title": _("First order"),
+                "metric": day(summary.first_order_at),
+                "footer": ngettext("%(count)s order in all", "%(count)s orders in all", summary.orders_count)
+                % {"count": summary.orders_count},
+                "href": client_orders,
+            },
+            {
+                "title": _("Last order"),
+                "metric": day(summary.last_order_at),
+                "footer": _("%(time)s ago") % {"time": timesince(summary.last_order_at)}
+                if summary.last_order_at else _("no orders yet"),
+                "href": client_orders,
+            },
+        ],
+        "statuses": [
+            {
+                "badge": display_for_label((value, label), "—", STATUS_BADGE_COLOURS),
+                "count": ngettext("%(count)s order", "%(count)s orders", count) % {"count": count},
+                "sum": format_money(total),
+                "href": f"{client_orders}&status__exact={value}",
+            }
+            for value, label, count, total in summary.by_status
+        ],
+    }
+
+
 class ClientOrderInline(TabularInline):
     """The client's orders on the client page: a read-only summary with links."""
 
     model = Order
-    fields = ("order_link", "product", "quantity", "total_price", "status_badge", "created_at")
+    fields = ("order_link", "product", "quantity", "order_total", "status_badge", "created_at")
     readonly_fields = fields
     extra = 0
     per_page = 10
@@ -71,7 +127,8 @@ class ClientOrderInline(TabularInline):
     hide_title = True  # each row already shows the order's number and product
 
     def get_queryset(self, request):
-        return super().get_queryset(request).order_by("-id")
+        # Newest first by creation time, as the dashboard lists them; (client, created_at, ...) is an index.
+        return super().get_queryset(request).order_by("-created_at", "-id")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -86,6 +143,10 @@ class ClientOrderInline(TabularInline):
     def order_link(self, order):
         return admin_link("admin:crm_order_change", order.pk, f"#{order.pk}")
 
+    @display(description=gettext_lazy("total"))
+    def order_total(self, order):
+        return format_money(order.total_price)
+
     @display(description=gettext_lazy("status"))
     def status_badge(self, order):
         # An inline's read-only field shows what it gets: the badge itself, not unfold's (value, label) pair.
@@ -99,6 +160,8 @@ class ClientAdmin(
 ):
     form = ClientAdminForm
     change_form_before_template = VERSION_FIELD_TEMPLATE
+    # Above the form (outside it): the summary of the client's orders, from render_change_form's context.
+    change_form_outer_before_template = "admin/crm/client/summary.html"
     list_display = (
         "name", "email", "mobile_phone", "status_badge", "orders_count", "orders_total", "added_at",
     )
@@ -162,6 +225,11 @@ class ClientAdmin(
     @display(description=gettext_lazy("total spent"), ordering="orders_total")
     def orders_total(self, client):
         return format_money(client.orders_total)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context["client_summary"] = client_summary_cards(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # --- saving and deleting through the services ---------------------------
     def save_model(self, request, obj, form, change):
