@@ -68,7 +68,7 @@ def test_preview_of_a_bad_file_lists_every_bad_row_and_offers_no_confirmation(cl
     assert sorted(invalid) == [3, 4, 5]
     assert "Предпросмотр, строк: 4; новых: 1, изменённых: 0, без изменений: 0, с ошибками: 3." in page_messages(response)[0]
     html = response.content.decode()
-    assert "Введите сумму, например 1500.50." in html and "Нет клиента с e-mail ghost@example.com." in html
+    assert "Введите сумму, например 89 990,50" in html and "Нет клиента с e-mail ghost@example.com." in html
     assert Order.objects.count() == 4 and client_rows() == before
 
 

@@ -159,7 +159,8 @@ def test_bad_file_lists_every_bad_row_with_line_and_reason_and_writes_nothing(sa
 
     found = problems(result)
     assert sorted(found) == [3, 4, 5, 6]
-    assert found[3] == ["Цена: Enter an amount such as 1500.50."]
+    assert found[3] == ["Цена: Enter an amount such as 89 990,50: digits, spaces between thousands if you like, "
+                        "and one comma or point before the kopecks."]
     assert found[4] == ["E-mail клиента: No client with e-mail nobody@example.com."]
     assert "Unknown status “Потерян”" in found[5][0]
     assert any(reason.startswith("Количество:") for reason in found[6])
