@@ -28,7 +28,7 @@ from crm.importexport.exports import csv_download
 from crm.importexport.formats import FORMATS, CsvFormat, ImportFileError, export_options
 from crm.importexport.limits import ImportLimits
 from crm.importexport.resources import ClientResource, OrderResource
-from crm.importexport.results import result_counts, result_failed, result_problems
+from crm.importexport.results import result_counts, result_failed, result_notes, result_problems
 from crm.importexport.uploads import UploadError, claim_upload, save_upload, verify_token
 
 MAX_PROBLEMS_IN_MESSAGE = 20
@@ -183,9 +183,10 @@ class ImportExportAdminMixin(ImportExportMixin):
         message = _(
             "Preview of %(total)s rows: %(new)s new, %(changed)s changed, %(unchanged)s unchanged, %(invalid)s invalid."
         ) % result_counts(result)
+        notes = "".join(" " + note for note in result_notes(result))
         if result_failed(result):
-            return message + " " + _("Nothing will be imported until every invalid row is fixed.")
-        return message + " " + _("Nothing has been written yet: confirm to import.")
+            return message + notes + " " + _("Nothing will be imported until every invalid row is fixed.")
+        return message + notes + " " + _("Nothing has been written yet: confirm to import.")
 
     def process_result(self, result, request):
         if result_failed(result):
