@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from crm import selectors
 from crm.models import Client, Order
-from crm.money import SUM_MAX_DIGITS, format_amount
+from crm.money import SUM_MAX_DIGITS, AmountError, format_amount, parse_amount
 from reports.models import Report
 from reports.rendering import format_date_created
 
@@ -30,11 +30,15 @@ MONEY_FORMAT = {"max_digits": SUM_MAX_DIGITS, "decimal_places": 2, "coerce_to_st
 
 
 class LenientDecimalField(serializers.DecimalField):
-    """A decimal that also accepts a decimal comma ("1500,50"), as typed on a Russian phone."""
+    """A decimal read by crm.money.parse_amount, the admin's and the imports' parser: a decimal comma
+    ("1500,50", as typed on a Russian phone) and spaces between thousands pass, ambiguous text ("1.234,50") not."""
 
     def to_internal_value(self, data):
         if isinstance(data, str):
-            data = data.strip().replace(",", ".")
+            try:
+                data = parse_amount(data)
+            except AmountError as error:
+                raise serializers.ValidationError(str(error), code="invalid") from None
         return super().to_internal_value(data)
 
 

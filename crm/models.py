@@ -104,6 +104,37 @@ def normalize_email(email: str | None) -> str:
     return f"{local}@{domain}"
 
 
+# What a phone number is written with: digits, spaces (also non-breaking ones, as pasted from a web page),
+# brackets, dashes and points. Anything else (tabs and other control characters too) is left for the validators.
+_PHONE_CHARACTERS = re.compile("\\+?[0-9 \xa0\u2009\u202f()\\-.]+")
+_RUSSIAN_PHONE = re.compile(r"\+7(\d{3})(\d{3})(\d{2})(\d{2})", re.ASCII)
+
+
+def normalize_phone(phone: str | None) -> str:
+    """Phones are stored in one form, so that one number is one number wherever it came from: +79991234567 for
+    Russian ones (8 999 123-45-67, 7 999…, +7 (999) 123-45-67, or a ten-digit mobile 999 123-45-67), otherwise
+    + and the digits (E.164, the country code included, as typed). Text that is not a phone number stays as it
+    is, for the validator to refuse."""
+    phone = (phone or "").strip()
+    if not _PHONE_CHARACTERS.fullmatch(phone):
+        return phone
+    digits = re.sub(r"[^0-9]", "", phone)
+    if not digits:
+        return phone
+    international = phone.startswith("+")
+    if len(digits) == 11 and (digits[0] == "7" or (digits[0] == "8" and not international)):
+        return f"+7{digits[1:]}"
+    if len(digits) == 10 and digits[0] == "9" and not international:
+        return f"+7{digits}"
+    return f"+{digits}"
+
+
+def format_phone(phone: str | None) -> str:
+    """A stored phone as people read it: +7 (999) 123-45-67 for a Russian number, others as stored."""
+    match = _RUSSIAN_PHONE.fullmatch(phone or "")
+    return "+7 ({}) {}-{}-{}".format(*match.groups()) if match else (phone or "")
+
+
 phone_validator = RegexValidator(
     regex=r"^\+?[\d\s()\-.]{5,25}$",
     message=_("Enter a phone number of 5 to 25 digits; only digits, spaces, +, -, ( and ) are allowed."),
@@ -197,11 +228,11 @@ class Client(models.Model):
         return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
 
     def normalize_fields(self) -> None:
-        """Trim names, lower-case the e-mail and rebuild the search text (bulk paths call this too)."""
+        """Trim names, store the e-mail and the phone in one form, rebuild the search text (bulk paths call it too)."""
         self.first_name = (self.first_name or "").strip()
         self.last_name = (self.last_name or "").strip()
         self.middle_name = (self.middle_name or "").strip()
-        self.mobile_phone = (self.mobile_phone or "").strip()
+        self.mobile_phone = normalize_phone(self.mobile_phone)
         self.email = normalize_email(self.email)
         self.search_text = search_document(
             self.last_name, self.first_name, self.middle_name, self.email, phone=self.mobile_phone

@@ -21,6 +21,7 @@ Why every total and every sum is exact and no sum can overflow (the arithmetic b
   PostgreSQL, 32 TB a table), of at most 10^14 ₽ each, so every sum is below 10^27 ₽.
 """
 
+import re
 from collections.abc import Callable, Iterable
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
@@ -29,6 +30,7 @@ from django.db import OperationalError, connection, models
 from django.db.models import F, Func, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Round
 from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
 CURRENCY_SIGN = "₽"
@@ -152,23 +154,55 @@ def to_amount(value) -> Decimal:
     return Decimal(str(value).strip())
 
 
-def parse_amount(text) -> Decimal:
-    """An amount as people type it: `1500.50`, `1500,50`, `1 500,50` (also with non-breaking spaces).
+class AmountError(ValueError):
+    """Text that is not an amount, or one that could be read two ways; the message says which, for people."""
 
-    Raises InvalidOperation or ValueError for anything else.
+
+# Digits, optionally grouped by three with single spaces, then at most one decimal separator (`,` or `.`).
+_AMOUNT = re.compile(
+    r"(?P<sign>[-+]?)(?P<whole>\d{1,3}(?: \d{3})+|\d*)(?:(?P<separator>[.,])(?P<fraction>\d*))?", re.ASCII
+)
+# Spaces people (and Excel, and format_money) put between thousands.
+_GROUP_SPACES = str.maketrans({"\xa0": " ", "\u202f": " ", "\u2009": " "})
+
+
+def parse_amount(text) -> Decimal:
+    """An amount as people type it: `89990,50`, `89 990,50`, `89990.50`, `89 990.50` (any kind of space).
+
+    Refused with an AmountError, never guessed at: letters, two separators (`1.234,50`, `1,234.50`, `1,5,0`),
+    spaces that do not group thousands, and a lone `,` or `.` followed by exactly three digits after one to
+    three digits (`1,234`, `1.500`), which reads as a thousands separator in half the world and would scale
+    the amount by a thousand. The one parser of the admin's money fields, the API's and the imports.
     """
     if isinstance(text, bool):
-        raise InvalidOperation
+        raise AmountError(invalid_amount_message())
     if isinstance(text, (int, float, Decimal)):
-        number = to_amount(text)
+        try:
+            number = to_amount(text)
+        except InvalidOperation:
+            raise AmountError(invalid_amount_message()) from None
     else:
-        cleaned = str(text).strip()
-        for space in ("\xa0", "\u202f", " "):
-            cleaned = cleaned.replace(space, "")
-        number = Decimal(cleaned.replace(",", "."))
+        cleaned = str(text).translate(_GROUP_SPACES).strip()
+        match = _AMOUNT.fullmatch(cleaned)
+        if match is None or not (match["whole"] or match["fraction"]):
+            raise AmountError(invalid_amount_message())
+        whole, fraction = match["whole"], match["fraction"] or ""
+        if match["separator"] and len(fraction) == 3 and 1 <= len(whole) <= 3 and whole[0] != "0":
+            raise AmountError(
+                _("“%(amount)s” can be read two ways: is the “%(separator)s” between thousands or before the "
+                  "kopecks? Separate thousands with a space (1 234) and write kopecks with two digits (1,23).")
+                % {"amount": cleaned, "separator": match["separator"]}
+            )
+        number = Decimal(f"{match['sign']}{whole.replace(' ', '') or '0'}.{fraction or '0'}"
+                         if match["separator"] else f"{match['sign']}{whole.replace(' ', '')}")
     if not number.is_finite():
-        raise InvalidOperation
+        raise AmountError(invalid_amount_message())
     return number
+
+
+def invalid_amount_message() -> str:
+    return _("Enter an amount such as 89 990,50: digits, spaces between thousands if you like, "
+             "and one comma or point before the kopecks.")
 
 
 def format_amount(value) -> str:

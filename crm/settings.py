@@ -352,6 +352,11 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = env.bool("IMPORT_EXPORT_SKIP_ADMIN_LOG", default=
 # Honoured by our formats (crm/importexport/formats.py), which prefix = + - @ cells with an apostrophe in CSV and XLSX.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_CHUNK_SIZE = 2000  # rows fetched per query by admin exports (queryset.iterator)
+# CSV exports (admin and export_* commands): ";" and decimal commas, which Russian Excel opens as columns of
+# numbers, or "," and decimal points (English Excel, scripts). Imports read both, whatever this says.
+EXPORT_CSV_DELIMITER = env.str("EXPORT_CSV_DELIMITER", default=";")
+if EXPORT_CSV_DELIMITER not in (";", ","):
+    raise ImproperlyConfigured(f'EXPORT_CSV_DELIMITER must be ";" or ",", not {EXPORT_CSV_DELIMITER!r}.')
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000

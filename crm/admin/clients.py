@@ -22,11 +22,12 @@ from crm import selectors, services
 from crm.admin.display import STATUS_BADGE_COLOURS, VERSION_FIELD_TEMPLATE, FastChangeListMixin, PlainMessagesMixin
 from crm.admin.display import VersionedForm, admin_link, error_text, redirect
 from crm.admin.display import save_through_services, status_badge
+from crm.admin.fields import PhoneField, PhoneInput
 from crm.admin.filters import HasOrdersFilter
 from crm.admin.guards import CheckedBulkActionsMixin, object_dialog, object_or_404, object_pk
 from crm.admin.history import ReadableHistoryAdmin
 from crm.admin.importexport import ClientImportExportMixin
-from crm.models import Client, Order
+from crm.models import Client, Order, format_phone
 from crm.money import format_money
 
 ARCHIVE_DIALOG = object_dialog(
@@ -47,6 +48,9 @@ class ClientAdminForm(VersionedForm):
     class Meta:
         model = Client
         fields = services.CLIENT_EDITABLE_FIELDS
+        # Any usual spelling of a phone, stored as +79991234567 and shown as +7 (999) 123-45-67.
+        field_classes = {"mobile_phone": PhoneField}
+        widgets = {"mobile_phone": PhoneInput}
 
     def clean(self):
         cleaned_data = super().clean()
@@ -163,7 +167,7 @@ class ClientAdmin(
     # Above the form (outside it): the summary of the client's orders, from render_change_form's context.
     change_form_outer_before_template = "admin/crm/client/summary.html"
     list_display = (
-        "name", "email", "mobile_phone", "status_badge", "orders_count", "orders_total", "added_at",
+        "name", "email", "phone", "status_badge", "orders_count", "orders_total", "added_at",
     )
     list_display_links = ("name",)
     # Searching goes through the domain's Cyrillic-aware search (get_search_results).
@@ -214,6 +218,11 @@ class ClientAdmin(
     @display(description=gettext_lazy("status"), label=STATUS_BADGE_COLOURS, ordering="status")
     def status_badge(self, client):
         return status_badge(client)
+
+    @display(description=gettext_lazy("mobile phone"), ordering="mobile_phone")
+    def phone(self, client):
+        # Stored as +79001234567 (normalize_phone), read as +7 (900) 123-45-67.
+        return format_phone(client.mobile_phone)
 
     @display(description=gettext_lazy("orders"), ordering="orders_count")
     def orders_count(self, client):

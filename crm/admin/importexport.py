@@ -13,7 +13,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin
@@ -22,10 +25,10 @@ from import_export.signals import post_export
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from crm.importexport.exports import csv_download
-from crm.importexport.formats import FORMATS, CsvFormat, ImportFileError, XlsxFormat
+from crm.importexport.formats import FORMATS, CsvFormat, ImportFileError, export_options
 from crm.importexport.limits import ImportLimits
 from crm.importexport.resources import ClientResource, OrderResource
-from crm.importexport.results import result_counts, result_failed, result_problems
+from crm.importexport.results import result_counts, result_failed, result_notes, result_problems
 from crm.importexport.uploads import UploadError, claim_upload, save_upload, verify_token
 
 MAX_PROBLEMS_IN_MESSAGE = 20
@@ -180,9 +183,10 @@ class ImportExportAdminMixin(ImportExportMixin):
         message = _(
             "Preview of %(total)s rows: %(new)s new, %(changed)s changed, %(unchanged)s unchanged, %(invalid)s invalid."
         ) % result_counts(result)
+        notes = "".join(" " + note for note in result_notes(result))
         if result_failed(result):
-            return message + " " + _("Nothing will be imported until every invalid row is fixed.")
-        return message + " " + _("Nothing has been written yet: confirm to import.")
+            return message + notes + " " + _("Nothing will be imported until every invalid row is fixed.")
+        return message + notes + " " + _("Nothing has been written yet: confirm to import.")
 
     def process_result(self, result, request):
         if result_failed(result):
@@ -196,22 +200,36 @@ class ImportExportAdminMixin(ImportExportMixin):
         return super().process_result(result, request)
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
-        # import-export only keeps native numbers and dates for its own XLSX class; ours is a subclass.
+        # How our formats write cells (import-export only keeps native types for its own XLSX class).
         if not self.has_export_permission(request):
             raise PermissionDenied
-        data = self.get_data_for_export(
-            request, queryset, force_native_type=isinstance(file_format, XlsxFormat), **kwargs
-        )
+        data = self.get_data_for_export(request, queryset, **export_options(file_format), **kwargs)
         return file_format.export_data(data)
+
+    def get_export_filename(self, request, queryset, file_format):
+        """`заказы-2026-11-30.csv`: the list's name in the user's language and today's date where the staff are
+        (TIME_ZONE), not in UTC, which at 02:00 in Moscow is still yesterday."""
+        name = slugify(str(self.model._meta.verbose_name_plural), allow_unicode=True)
+        return f"{name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         """A CSV export streams (same file as import-export would build); other formats are built whole."""
         if not isinstance(file_format, CsvFormat):
-            return super()._do_file_export(file_format, request, queryset, export_form=export_form)
+            response = super()._do_file_export(file_format, request, queryset, export_form=export_form)
+        else:
+            response = self._stream_csv_export(file_format, request, queryset, export_form)
+        # A name in Cyrillic needs RFC 6266's filename*= (import-export writes filename="…", which Django would
+        # MIME-encode into a name no browser decodes).
+        response["Content-Disposition"] = content_disposition_header(
+            True, self.get_export_filename(request, queryset, file_format)
+        )
+        return response
+
+    def _stream_csv_export(self, file_format, request, queryset, export_form):
         if not self.has_export_permission(request):
             raise PermissionDenied
         # The same arguments import-export's get_data_for_export() hands to the resource and its widgets.
-        options = {"force_native_type": False, "export_form": export_form, "encoding": self.to_encoding}
+        options = {**export_options(file_format), "export_form": export_form, "encoding": self.to_encoding}
         resource_class = self.choose_export_resource_class(export_form, request)
         resource = resource_class(**self.get_export_resource_kwargs(request, **options))
         export_fields = self.get_export_resource_fields_from_form(export_form)
@@ -219,9 +237,6 @@ class ImportExportAdminMixin(ImportExportMixin):
             resource, queryset, selected_fields=export_fields, export_fields=export_fields, **options
         )
         response = StreamingHttpResponse(content, content_type=file_format.get_content_type())
-        response["Content-Disposition"] = 'attachment; filename="{}"'.format(
-            self.get_export_filename(request, queryset, file_format)
-        )
         post_export.send(sender=None, model=self.model)
         return response
 

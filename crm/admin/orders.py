@@ -15,6 +15,7 @@ from crm import selectors, services
 from crm.admin.display import STATUS_BADGE_COLOURS, VERSION_FIELD_TEMPLATE, FastChangeListMixin, PlainMessagesMixin
 from crm.admin.display import VersionedForm, admin_link, error_text, redirect
 from crm.admin.display import save_through_services, status_badge
+from crm.admin.fields import MoneyField, OrderPriceInput
 from crm.admin.filters import TotalRangeFilter
 from crm.admin.guards import CheckedBulkActionsMixin, object_dialog
 from crm.admin.history import ReadableHistoryAdmin
@@ -34,6 +35,12 @@ class OrderAdminForm(VersionedForm):
     class Meta:
         model = Order
         fields = services.ORDER_EDITABLE_FIELDS
+        # The price as people type it (89 990,50), with quantity × price shown live under it.
+        field_classes = {"price": MoneyField}
+        widgets = {"price": OrderPriceInput}
+
+    class Media:
+        js = ("crm/order_total.js",)
 
 
 @admin.register(Order)

@@ -170,7 +170,11 @@ class BulkImportResource(resources.ModelResource):
     def after_import(self, dataset, result, **kwargs):
         # No sequence reset (ModelResource's default): we never insert explicit ids, and resetting a
         # sequence while other requests insert could hand out an id twice.
-        pass
+        result.notes = self.import_notes()
+
+    def import_notes(self) -> list[str]:
+        """What people should know about how the file's rows were read (shown beside the counts)."""
+        return []
 
     def before_import_row(self, row, **kwargs):
         self.current_line = self.line_of(kwargs["row_number"])

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.importexport.formats import FORMATS_BY_NAME, ImportFileError, XlsxFormat, format_for
 from crm.importexport.limits import ImportLimits
-from crm.importexport.results import result_failed, result_problems, result_summary
+from crm.importexport.results import result_failed, result_notes, result_problems, result_summary
 from crm.importexport.exports import export_to_stream
 
 
@@ -63,6 +63,8 @@ class ImportCommand(BaseCommand):
             )
 
         self.stdout.write(result_summary(result))
+        for note in result_notes(result):
+            self.stdout.write(note)
         if result_failed(result):
             for problem in result_problems(result):
                 self.stderr.write(problem)

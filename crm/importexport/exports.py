@@ -3,7 +3,15 @@
 import itertools
 from collections.abc import Iterator
 
-from crm.importexport.formats import JsonFormat, XlsxFormat, csv_chunks, write_csv, write_json, write_xlsx
+from crm.importexport.formats import (
+    JsonFormat,
+    XlsxFormat,
+    csv_chunks,
+    export_options,
+    write_csv,
+    write_json,
+    write_xlsx,
+)
 
 EXPORT_CHUNK_SIZE = 2000  # rows read per query (queryset.iterator)
 
@@ -43,14 +51,13 @@ def csv_download(resource, queryset, *, selected_fields=None, **kwargs) -> Itera
 
 def export_to_stream(resource, queryset, file_format, stream) -> int:
     """Write every row of the queryset, read in chunks, to a text (CSV, JSON) or binary (XLSX) stream."""
-    native = isinstance(file_format, XlsxFormat)
     headers = resource.get_export_headers()
     queryset = resource.filter_export(queryset)
     count = 0
 
     def rows():
         nonlocal count
-        for row in export_rows(resource, queryset, force_native_type=native):
+        for row in export_rows(resource, queryset, **export_options(file_format)):
             count += 1
             yield row
 

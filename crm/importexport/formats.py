@@ -18,7 +18,8 @@ Formula escaping, the rule (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT):
   rule applies to every such segment: at the start of the text and after each of these characters
   (and any spaces or double quotes following it), a trigger or an apostrophe gets an apostrophe in front:
   `Товар;=HYPERLINK(…)` is written `Товар;'=HYPERLINK(…)`, `- один\n- два` as `'- один\n'- два`.
-  A cell holding `;` is also quoted (`,` already is), so Russian Excel keeps it one cell.
+  A cell holding the separator is quoted; in a `,`-separated export a cell holding `;` is quoted too, so
+  Russian Excel keeps it one cell.
   escape_csv_cell() / unescape_csv_cell(): the import removes an apostrophe exactly where the export
   put one (a segment start followed by a trigger or an apostrophe), so every text round-trips.
 - JSON is never escaped on export nor unescaped on import: no spreadsheet opens it.
@@ -84,6 +85,21 @@ def xlsx_text(value: str) -> str:
 
 def escape_formulae_enabled() -> bool:
     return getattr(settings, "IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT", False) is True
+
+
+def csv_delimiter() -> str:
+    """The separator of CSV exports (EXPORT_CSV_DELIMITER): `;` unless configured `,`."""
+    return getattr(settings, "EXPORT_CSV_DELIMITER", ";")
+
+
+def export_options(file_format) -> dict:
+    """How cells are written for a format (the widgets' render() arguments). XLSX keeps numbers and dates as
+    such; a `;`-separated CSV writes amounts with a decimal comma (1500,50), which Russian Excel reads as a
+    number (a point it would take for text, or for a date: 12.05 is 12 May)."""
+    return {
+        "force_native_type": isinstance(file_format, XlsxFormat),
+        "decimal_comma": isinstance(file_format, CsvFormat) and csv_delimiter() == ";",
+    }
 
 
 def _is_blank(values) -> bool:
@@ -173,7 +189,9 @@ class TextFileMixin:
 
 
 class CsvFormat(TextFileMixin, base_formats.CSV):
-    """CSV in UTF-8 (BOM or not) or Windows-1251, separated by `,`, `;` or tabs."""
+    """CSV in UTF-8 (BOM or not) or Windows-1251, separated by `,`, `;` or tabs, amounts with a decimal comma or
+    point. Exported as Russian Excel opens it in columns: UTF-8 with a BOM, `;` (EXPORT_CSV_DELIMITER), with
+    the amounts' decimal comma (export_options)."""
 
     CONTENT_TYPE = "text/csv; charset=utf-8"
 
@@ -305,16 +323,19 @@ CSV_ROWS_PER_CHUNK = 500  # rows per piece of a streamed CSV download
 
 
 def csv_chunks(headers, rows, *, rows_per_chunk: int = CSV_ROWS_PER_CHUNK) -> Iterator[str]:
-    """CSV text, the header line first, in pieces of a few hundred rows (formulae escaped if configured)."""
+    """CSV text separated by csv_delimiter(), the header line first, in pieces of a few hundred rows (formulae
+    escaped if configured)."""
+    delimiter = csv_delimiter()
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    # csv quotes a cell holding `,` but not one holding `;`, which Russian Excel splits on.
-    quoting_writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    # csv quotes a cell holding the separator; with `,` it would leave one holding `;`, which Russian Excel splits on.
+    also_quoted = ";" if delimiter == "," else None
+    quoting_writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(headers)
     escape = escape_formulae_enabled()
     for index, row in enumerate(rows, start=1):
         cells = [escape_csv_cell(cell) for cell in row] if escape else row
-        if any(isinstance(cell, str) and ";" in cell for cell in cells):
+        if also_quoted and any(isinstance(cell, str) and also_quoted in cell for cell in cells):
             quoting_writer.writerow(cells)
         else:
             writer.writerow(cells)

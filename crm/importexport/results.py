@@ -21,6 +21,11 @@ def result_summary(result) -> str:
     )
 
 
+def result_notes(result) -> list[str]:
+    """What the resource noted about the file beside the counts (rows it could not match, say)."""
+    return list(getattr(result, "notes", None) or [])
+
+
 def invalid_row_reasons(invalid_row) -> list[str]:
     """'Column: message' for each problem of an invalid row."""
     reasons = []

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
 from crm.models import fixed_russian_labels
-from crm.money import format_amount, parse_amount
+from crm.money import AmountError, format_amount, parse_amount
 from crm.search import normalize_text
 
 DATETIME_INPUT_FORMATS = (
@@ -83,20 +83,24 @@ class WholeNumberWidget(widgets.Widget):
 
 
 class MoneyWidget(widgets.Widget):
-    """Amounts as `1500.50`, `1500,50` or `1 500,50`; exported with two decimals."""
+    """Amounts as crm.money.parse_amount reads them (`1500.50`, `1500,50`, `1 500,50`); exported with two
+    decimals, with a decimal comma when the export asks for one (`decimal_comma`: CSV for Russian Excel)."""
 
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
             return None
         try:
             return parse_amount(value)
-        except (InvalidOperation, ValueError):
-            raise ValueError(_("Enter an amount such as 1500.50.")) from None
+        except AmountError as error:
+            raise ValueError(str(error)) from None
 
     def render(self, value, obj=None, **kwargs):
         if value is None:
             return ""
-        return value if kwargs.get("force_native_type") else format_amount(value)
+        if kwargs.get("force_native_type"):
+            return value
+        amount = format_amount(value)
+        return amount.replace(".", ",") if kwargs.get("decimal_comma") else amount
 
 
 class LocalDateTimeWidget(widgets.Widget):

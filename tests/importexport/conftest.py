@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 
-from crm.importexport.formats import CsvFormat, JsonFormat, XlsxFormat
+from crm.importexport.formats import CsvFormat, JsonFormat, XlsxFormat, export_options
 from crm.models import Client, Order
 from crm.importexport.resources import ClientResource, OrderResource
 from tests.factories import ClientFactory, OrderFactory
@@ -22,7 +22,7 @@ def export_bytes(resource_class, fmt: str, queryset=None) -> bytes:
     file_format = FORMATS[fmt]()
     resource = resource_class()
     queryset = queryset if queryset is not None else resource_class._meta.model.objects.order_by("id")
-    dataset = resource.export(queryset, force_native_type=fmt == "xlsx")
+    dataset = resource.export(queryset, **export_options(file_format))
     data = file_format.export_data(dataset)
     return data.encode("utf-8") if isinstance(data, str) else data
 

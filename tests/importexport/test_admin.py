@@ -68,7 +68,7 @@ def test_preview_of_a_bad_file_lists_every_bad_row_and_offers_no_confirmation(cl
     assert sorted(invalid) == [3, 4, 5]
     assert "Предпросмотр, строк: 4; новых: 1, изменённых: 0, без изменений: 0, с ошибками: 3." in page_messages(response)[0]
     html = response.content.decode()
-    assert "Введите сумму, например 1500.50." in html and "Нет клиента с e-mail ghost@example.com." in html
+    assert "Введите сумму, например 89 990,50" in html and "Нет клиента с e-mail ghost@example.com." in html
     assert Order.objects.count() == 4 and client_rows() == before
 
 
@@ -151,7 +151,8 @@ def test_csv_export_streams_the_same_file_import_export_would_build(
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"].startswith('attachment; filename="') and ".csv" in response["Content-Disposition"]
+    assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
+    assert response["Content-Disposition"].endswith(".csv")
     body = streamed(response)
     # The list's order (newest first) through import-export's own export() and our CsvFormat.
     assert body == export_bytes(getattr(resources, resource_class), "csv", model.objects.order_by("-id"))
@@ -175,7 +176,7 @@ def test_csv_export_of_many_rows_comes_in_pieces_with_bounded_queries(
 
     assert len(pieces) > 2  # the BOM, then a piece per few hundred rows
     lines = b"".join(pieces).decode("utf-8-sig").splitlines()
-    assert len(lines) == 1201 and lines[1].split(",")[0] == str(Order.objects.order_by("-id").first().pk)
+    assert len(lines) == 1201 and lines[1].split(";")[0] == str(Order.objects.order_by("-id").first().pk)
 
 
 def test_csv_export_respects_the_lists_filters_and_search(client, manager, sample_data):

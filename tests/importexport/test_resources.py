@@ -159,7 +159,8 @@ def test_bad_file_lists_every_bad_row_with_line_and_reason_and_writes_nothing(sa
 
     found = problems(result)
     assert sorted(found) == [3, 4, 5, 6]
-    assert found[3] == ["Цена: Enter an amount such as 1500.50."]
+    assert found[3] == ["Цена: Enter an amount such as 89 990,50: digits, spaces between thousands if you like, "
+                        "and one comma or point before the kopecks."]
     assert found[4] == ["E-mail клиента: No client with e-mail nobody@example.com."]
     assert "Unknown status “Потерян”" in found[5][0]
     assert any(reason.startswith("Количество:") for reason in found[6])
@@ -242,9 +243,9 @@ def test_order_export_has_total_and_russian_status_and_client(sample_data):
     text = export_bytes(OrderResource, "csv", Order.objects.filter(product="Ноутбук")).decode("utf-8-sig")
 
     header, row = text.splitlines()[:2]
-    assert header == "ID,Создан,E-mail клиента,ID клиента,Клиент,Товар,Количество,Цена,Сумма,Описание,Статус"
-    assert row.endswith(f",ivanov@example.com,{sample_data['ivanov'].pk},Иванов Иван,Ноутбук,2,1500.50,3001.00,,Завершён")
-    assert row.split(",")[1] == "05.03.2024 21:00:00"
+    assert header == "ID;Создан;E-mail клиента;ID клиента;Клиент;Товар;Количество;Цена;Сумма;Описание;Статус"
+    assert row.endswith(f";ivanov@example.com;{sample_data['ivanov'].pk};Иванов Иван;Ноутбук;2;1500,50;3001,00;;Завершён")
+    assert row.split(";")[1] == "05.03.2024 21:00:00"
 
 
 def test_existing_order_keeps_its_created_at_to_the_microsecond(sample_data):

@@ -170,7 +170,7 @@ def test_concurrent_edits_of_different_client_fields_all_survive(server):
     for number in range(ROUNDS):
         wanted = {
             "first_name": f"Имя{tag(number)}", "last_name": f"Фамилия{tag(number)}",
-            "middle_name": f"Отчество{tag(number)}", "mobile_phone": f"+7 900 000-00-{number:02d}",
+            "middle_name": f"Отчество{tag(number)}", "mobile_phone": f"+790000000{number:02d}",
             "email": f"racer-{number}@example.com",
         }
         answers = at_once([edit(server, path, {name: value}) for name, value in wanted.items()])
@@ -236,7 +236,7 @@ def test_concurrent_edits_of_the_same_field_leave_one_of_them_and_record_each(se
         assert sorted(record[1] for record in records) == sorted(names)  # each accepted write recorded
         assert records[-1][1] == winner  # the last record is the row
     assert {tuple(record[2:]) for record in history} == {
-        ("Гонкин", "Иванович", "+7 900 000-00-00", "same-field@example.com", "active")
+        ("Гонкин", "Иванович", "+79000000000", "same-field@example.com", "active")  # the phone as stored
     }
 
 
@@ -248,7 +248,7 @@ def test_an_archive_racing_edits_stays_archived_and_keeps_the_edits(server):
     client_ids = [new_client(server, f"archive-race-{number}") for number in range(ROUNDS)]
     for number, client_id in enumerate(client_ids):
         wanted = {"first_name": f"Имя{tag(number)}", "last_name": f"Фамилия{tag(number)}",
-                  "mobile_phone": f"+7 900 111-11-{number:02d}"}
+                  "mobile_phone": f"+790011111{number:02d}"}
         calls = [edit(server, f"/api/clients/edit/{client_id}/", {name: value}) for name, value in wanted.items()]
         archive = functools.partial(server.call, "DELETE", f"/api/clients/delete/{client_id}/")
         calls.insert(number % len(calls), archive)  # the archive comes first, last and in between
