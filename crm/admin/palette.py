@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from unfold.dataclasses import SearchResult
 
 from crm import selectors
-from crm.models import Client, Order
+from crm.models import Client, Order, format_phone
 from crm.money import format_money
 
 
@@ -20,7 +20,7 @@ def _may_view(request, model) -> bool:
 
 
 def _client_result(client: Client) -> SearchResult:
-    details = [_("Client"), client.email, client.mobile_phone]
+    details = [_("Client"), client.email, format_phone(client.mobile_phone)]
     if client.status == Client.Status.ARCHIVED:
         details.append(client.get_status_display())
     return SearchResult(
