@@ -457,6 +457,12 @@ UNFOLD = {
                         "permission": _can("crm.view_historicalorder"),
                     },
                     {
+                        "title": _("Jobs"),
+                        "icon": "pending_actions",
+                        "link": reverse_lazy("admin:jobs_job_changelist"),
+                        "permission": lambda request: request.user.is_staff,
+                    },
+                    {
                         "title": _("Reports"),
                         "icon": "monitoring",
                         "link": reverse_lazy("admin:reports_report_changelist"),
