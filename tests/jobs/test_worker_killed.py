@@ -10,41 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from tests.jobs.conftest import clients_csv
+from tests.jobs.processes import ROOT, env, manage, shell  # noqa: F401  (env is a fixture)
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def env(tmp_path, jobs_dir):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings_test", "TASKS_BACKEND": "database",
-           "JOBS_DIR": str(jobs_dir), "DJANGO_DEBUG": "0"}
-    settings_dict = connection.settings_dict
-    if connection.vendor == "sqlite":  # the suite's SQLite database is in memory: use a file of our own
-        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-        manage(env, "migrate", "-v0")
-    else:  # the test database itself (committed rows, flushed after the test)
-        env["DATABASE_URL"] = (
-            f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}"
-        )
-    return env
-
-
-def manage(env, *args, **kwargs):
-    return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env, check=True, capture_output=True,
-        text=True, timeout=120, **kwargs,
-    )
-
-
-def shell(env, code: str) -> str:
-    return manage(env, "shell", "--no-imports", "-c", code).stdout.strip()
 
 
 def test_a_worker_killed_mid_import_writes_nothing_and_its_job_is_failed_on_the_next_start(env, tmp_path, jobs_dir):
