@@ -391,6 +391,8 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=5000)
 # Private folder of the jobs' input files and progress ("" = <system temp dir>/crm-jobs).
 JOBS_DIR = env.str("JOBS_DIR", default="")
+# A finished job's file (a failed import's, kept for a retry) is deleted this many days after it ended.
+JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=7)
 
 # ---------------------------------------------------------------------------
 # Admin theme (django-unfold)

@@ -157,3 +157,23 @@ def sweep_stale_jobs(jobs=None) -> int:
                     )
                 logger.warning("Job %s: its worker (pid %s) is gone; marked failed.", job.pk, job.worker_pid)
     return swept
+
+
+def sweep_old_job_files(*, days: int | None = None) -> int:
+    """Delete the files of jobs finished more than JOBS_KEEP_DAYS ago (a failed job's input, kept for a
+    retry, is not kept for ever); such a job can no longer be retried. How many jobs' files went."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    days = settings.JOBS_KEEP_DAYS if days is None else days
+    deadline = timezone.now() - timedelta(days=days)
+    old = Job.objects.filter(
+        state__in=[Job.State.DONE, Job.State.FAILED], finished_at__lt=deadline
+    ).values_list("pk", flat=True)
+    removed = 0
+    for job_id in old.iterator():
+        if files.has_input(job_id) or files.progress_path(job_id).exists():
+            files.delete_files(job_id)
+            removed += 1
+    return removed

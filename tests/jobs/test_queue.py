@@ -68,3 +68,22 @@ def test_a_job_is_run_once_even_if_its_task_is_delivered_twice(
 
     job.refresh_from_db()
     assert job.attempts == 1 and job.state == Job.State.DONE and Client.objects.count() == 5
+
+
+def test_files_of_jobs_finished_long_ago_are_deleted_at_the_workers_start(manager, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from crm.jobs.services import sweep_old_job_files
+
+    settings.JOBS_KEEP_DAYS = 7
+    old = Job.objects.create(kind=Job.Kind.IMPORT_CLIENTS, owner=manager, state=Job.State.FAILED,
+                             finished_at=timezone.now() - dt.timedelta(days=8))
+    recent = Job.objects.create(kind=Job.Kind.IMPORT_CLIENTS, owner=manager, state=Job.State.FAILED,
+                                finished_at=timezone.now() - dt.timedelta(days=6))
+    for job in (old, recent):
+        files.save_input(job.pk, b"data")
+
+    assert sweep_old_job_files() == 1
+    assert not files.has_input(old.pk) and files.has_input(recent.pk)

@@ -2,13 +2,14 @@
 
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from crm.jobs.services import sweep_stale_jobs
+from crm.jobs.services import sweep_old_job_files, sweep_stale_jobs
 
 
 class Command(DbWorkerCommand):
     help = "Run a background worker (TASKS_BACKEND=database). Run one or more; each takes one job at a time."
 
     def handle(self, *args, **options):
+        sweep_old_job_files()
         swept = sweep_stale_jobs()
         if swept and options.get("verbosity", 1):
             self.stderr.write(f"{swept} job(s) left running by a stopped worker marked failed.")
