@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -105,6 +106,7 @@ class JobAdmin(ModelAdmin):
             "job": job,
             "status": status,
             "state_variant": STATE_COLOURS[job.state],
+            "progress_title": capfirst(gettext("progress")),
             "rows_text": rows_text(status),
             "status_text": status_text(status),
             "can_retry": job.state == Job.State.FAILED and job.owner_id == request.user.pk,

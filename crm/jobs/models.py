@@ -32,7 +32,7 @@ class Job(models.Model):
     invalid = models.PositiveIntegerField(_("invalid"), default=0)
     problems = models.JSONField(_("problems"), default=list, blank=True)  # ["Line 3: email: ...", ...]
     error = models.TextField(_("error"), blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     # Where it runs: a worker that died (kill -9, power cut) is recognised by its process being gone.

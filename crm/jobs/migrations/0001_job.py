@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('invalid', models.PositiveIntegerField(default=0, verbose_name='invalid')),
                 ('problems', models.JSONField(blank=True, default=list, verbose_name='problems')),
                 ('error', models.TextField(blank=True, verbose_name='error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='queued at')),
                 ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
                 ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
                 ('worker_host', models.CharField(blank=True, max_length=255)),
