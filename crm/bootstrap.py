@@ -74,11 +74,37 @@ def command_run(extra_args: list[str]) -> None:
     say("Ensuring the demo user test / test")
     run(*manage, "ensure_demo_user", env=env)
     server_args = runserver_arguments(extra_args)
+    say("Starting the background worker (large imports run there)")
+    worker = start_worker(manage, env)
     say(f"Starting the app at http://{server_args[0]}/  (login: test / test, stop with Ctrl+C)")
+    interrupted = False
     try:
         run(*manage, "runserver", *server_args, env=env)
     except KeyboardInterrupt:
-        pass
+        interrupted = True  # the terminal's Ctrl+C reached the worker too: it is already stopping
+    finally:
+        stop_worker(worker, signalled=interrupted)
+
+
+def start_worker(manage: list[str], env: dict) -> subprocess.Popen | None:
+    """One worker beside the development server, when the jobs queue is the database (the default)."""
+    if env.get("TASKS_BACKEND", "database") != "database":
+        return None
+    return subprocess.Popen([*manage, "run_worker", "--no-reload"], cwd=ROOT, env=env)
+
+
+def stop_worker(worker: subprocess.Popen | None, signalled: bool = False) -> None:
+    """Stopped with the server: one SIGINT/SIGTERM lets it finish its job (a second would cut it short);
+    after 30 s it is killed."""
+    if worker is None or worker.poll() is not None:
+        return
+    if not signalled:
+        worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()  # an interrupted import rolls back; the next start marks its job failed
+        worker.wait()
 
 
 def command_test(extra_args: list[str]) -> None:

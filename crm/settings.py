@@ -65,6 +65,10 @@ INSTALLED_APPS = [
     "crm",
     "api",
     "reports",
+    # Background jobs (Django's tasks API, DEP 14; the backport until Django 6) and our Job records.
+    "django_tasks",
+    "django_tasks_db",
+    "crm.jobs",
 ]
 
 MIDDLEWARE = [
@@ -373,6 +377,29 @@ IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default="")
 IMPORT_UPLOAD_MAX_AGE_MINUTES = env.int("IMPORT_UPLOAD_MAX_AGE_MINUTES", default=60)
 
 # ---------------------------------------------------------------------------
+# Background tasks (crm/jobs/): large imports run in a worker, not in the web request
+# ---------------------------------------------------------------------------
+# Django's tasks API (DEP 14). On Django 5.2 it is the django-tasks backport; on Django 6 the backend paths
+# become django.tasks.backends.* and the worker stays django-tasks-db's db_worker.
+# TASKS_BACKEND: "database" (default: the queue is a table of this database, run `manage.py run_worker`),
+# "immediate" (runs a job at once inside the request: tests, or no worker at all), "dummy" (enqueues, never runs).
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "dummy": "django_tasks.backends.dummy.DummyBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
+# An admin import confirmed with more data rows than this runs as a background job (0 = always).
+IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=5000)
+# Private folder of the jobs' input files and progress ("" = <system temp dir>/crm-jobs).
+JOBS_DIR = env.str("JOBS_DIR", default="")
+# A finished job's file (a failed import's, kept for a retry) is deleted this many days after it ended.
+JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=7)
+
+# ---------------------------------------------------------------------------
 # Admin theme (django-unfold)
 # ---------------------------------------------------------------------------
 def _can(permission: str):
@@ -438,6 +465,12 @@ UNFOLD = {
                         "icon": "restore_from_trash",
                         "link": reverse_lazy("admin:crm_historicalorder_changelist"),
                         "permission": _can("crm.view_historicalorder"),
+                    },
+                    {
+                        "title": _("Jobs"),
+                        "icon": "pending_actions",
+                        "link": reverse_lazy("admin:jobs_job_changelist"),
+                        "permission": lambda request: request.user.is_staff,
                     },
                     {
                         "title": _("Reports"),

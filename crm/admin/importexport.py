@@ -7,8 +7,12 @@ whole in memory by import-export, so large exports are better made as CSV or wit
 Between the preview and the confirmation the upload waits in crm/importexport/uploads.py, reachable only
 through the signed token of the confirmation form, by the user who uploaded it (not import-export's temp
 storage, whose confirmation names any file of the temp directory).
+
+A confirmed file of more than IMPORT_BACKGROUND_ROWS rows is imported by a background worker (crm/jobs/):
+the confirmation creates the job and lands on its page, which follows the progress.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, StreamingHttpResponse
@@ -17,6 +21,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin
@@ -25,11 +30,14 @@ from import_export.signals import post_export
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from crm.importexport.exports import csv_download
-from crm.importexport.formats import FORMATS, CsvFormat, ImportFileError, export_options
+from crm.importexport.formats import FORMATS, FORMATS_BY_NAME, CsvFormat, ImportFileError, export_options
 from crm.importexport.limits import ImportLimits
 from crm.importexport.resources import ClientResource, OrderResource
 from crm.importexport.results import result_counts, result_failed, result_notes, result_problems
 from crm.importexport.uploads import UploadError, claim_upload, save_upload, verify_token
+from crm.jobs.models import Job
+from crm.jobs.selectors import job_url
+from crm.jobs.services import job_create
 
 MAX_PROBLEMS_IN_MESSAGE = 20
 
@@ -164,11 +172,28 @@ class ImportExportAdminMixin(ImportExportMixin):
             return self.refuse_confirmation(request, invalid_confirmation())
         format_class = formats[format_index]
         try:
-            dataset = format_class().create_dataset(claim_upload(upload))
+            data = claim_upload(upload)
+            dataset = format_class().create_dataset(data)
         except (UploadError, ImportFileError) as error:
             return self.refuse_confirmation(request, str(error))
+        if len(dataset) > settings.IMPORT_BACKGROUND_ROWS:
+            return self.import_in_background(request, upload, format_class, data, len(dataset))
         result = self.process_dataset(dataset, confirm_form, request, **kwargs)
         return self.process_result(result, request)
+
+    def import_in_background(self, request, upload, format_class, data: bytes, rows: int):
+        """A large file is imported by a worker (all or nothing, as here); the user follows it on the job page."""
+        format_name = next(name for name, cls in FORMATS_BY_NAME.items() if cls is format_class)
+        job = job_create(
+            kind=self.import_job_kind,
+            owner=request.user,
+            data=data,
+            file_name=upload.original_name,
+            params={"format": format_name, "language": get_language()},
+            total=rows,
+        )
+        messages.info(request, _("The file is being imported in the background; this page shows how far it has got."))
+        return HttpResponseRedirect(job_url(job))
 
     def refuse_confirmation(self, request, message: str):
         messages.error(request, message)
@@ -243,7 +268,9 @@ class ImportExportAdminMixin(ImportExportMixin):
 
 class ClientImportExportMixin(ImportExportAdminMixin):
     resource_classes = [ClientResource]
+    import_job_kind = Job.Kind.IMPORT_CLIENTS
 
 
 class OrderImportExportMixin(ImportExportAdminMixin):
     resource_classes = [OrderResource]
+    import_job_kind = Job.Kind.IMPORT_ORDERS

@@ -40,8 +40,13 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help=gettext_lazy("Check the file, write nothing."))
         parser.add_argument("--user", help=gettext_lazy("Username recorded in the history as the author."))
         parser.add_argument("--no-progress", action="store_true", help=gettext_lazy("Hide the progress bar."))
+        parser.add_argument(
+            "--background", action="store_true",
+            help=gettext_lazy("Import in a background job owned by --user and follow its progress; Ctrl+C stops "
+                              "following, not the job."),
+        )
 
-    def handle(self, *args, path, format, dry_run, user, no_progress, **options):
+    def handle(self, *args, path, format, dry_run, user, no_progress, background=False, **options):
         from django.contrib.auth import get_user_model
         from tqdm import tqdm
 
@@ -50,11 +55,16 @@ class ImportCommand(BaseCommand):
             history_user = get_user_model().objects.filter(username=user).first()
             if history_user is None:
                 raise CommandError(_("No user named %(username)s.") % {"username": user})
+        if background and (dry_run or history_user is None):
+            raise CommandError(_("--background needs --user (the job's owner) and cannot be a dry run."))
         path = Path(path)
         try:
-            dataset = read_dataset(path, format_for(path, format))
+            file_format = format_for(path, format)
+            dataset = read_dataset(path, file_format)
         except ImportFileError as error:
             raise CommandError(str(error)) from None
+        if background:
+            return self.import_in_background(path, file_format, dataset, history_user, no_progress)
 
         with tqdm(total=len(dataset), unit=_("rows"), disable=no_progress, file=sys.stderr) as bar:
             resource = self.resource_class(progress=bar.update)
@@ -73,6 +83,50 @@ class ImportCommand(BaseCommand):
             self.stdout.write(_("Dry run: nothing was written."))
         else:
             self.stdout.write(self.style.SUCCESS(_("Imported.")))
+
+
+    job_kind = None
+    poll_seconds = 1.0
+
+    def import_in_background(self, path, file_format, dataset, owner, no_progress):
+        import time
+
+        from django.utils.translation import get_language
+        from tqdm import tqdm
+
+        from crm.jobs.models import Job
+        from crm.jobs.selectors import job_status
+        from crm.jobs.services import job_create
+
+        format_name = next(name for name, cls in FORMATS_BY_NAME.items() if type(file_format) is cls)
+        job = job_create(
+            kind=self.job_kind, owner=owner, data=path.read_bytes(), file_name=path.name,
+            params={"format": format_name, "language": get_language()}, total=len(dataset),
+        )
+        self.stderr.write(_("Job #%(id)s queued.") % {"id": job.pk})
+        try:
+            with tqdm(total=len(dataset), unit=_("rows"), disable=no_progress, file=sys.stderr) as bar:
+                while True:
+                    job.refresh_from_db()
+                    bar.n = job_status(job)["done"]
+                    bar.refresh()
+                    if job.finished:
+                        break
+                    time.sleep(self.poll_seconds)
+        except KeyboardInterrupt:
+            self.stderr.write(_("Job #%(id)s goes on in the background; see it in the admin under Jobs.") % {"id": job.pk})
+            return
+        self.stdout.write(
+            _("%(total)s rows: %(new)s new, %(changed)s changed, %(unchanged)s unchanged, %(invalid)s invalid.") % {
+                "total": job.total, "new": job.new, "changed": job.changed, "unchanged": job.unchanged,
+                "invalid": job.invalid,
+            }
+        )
+        if job.state != Job.State.DONE:
+            for problem in job.problems:
+                self.stderr.write(problem)
+            raise CommandError(job.error)
+        self.stdout.write(self.style.SUCCESS(_("Imported.")))
 
 
 class ExportCommand(BaseCommand):

@@ -7,3 +7,4 @@ from crm.importexport.resources import ClientResource
 class Command(ImportCommand):
     help = _("Import clients from a CSV, XLSX or JSON file (matched on e-mail); all rows or none.")
     resource_class = ClientResource
+    job_kind = "import_clients"
