@@ -11,7 +11,6 @@ from django.core.validators import (
     ProhibitNullCharactersValidator,
     RegexValidator,
 )
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
