@@ -39,14 +39,17 @@ def _ordering(order_by: str | None, allowed: tuple[str, ...]) -> list[str]:
     return [order_by, "-id" if order_by.startswith("-") else "id"]
 
 
-def search_filter(query: str, *fields: str) -> Q:
+def search_filter(query: str, *fields: str, clients_as_subquery: bool | None = None) -> Q:
     """A Q that keeps rows where every term of the query is found in one of the search fields.
 
     On PostgreSQL a client's field (`client__search_text`) is matched as `client IN (the clients that
     match)` rather than through a join, so the matching clients come from their index once; SQLite's
-    planner does better with the join.
+    planner shows a page faster with the join (it stops after the page), but counts every match faster
+    with the subquery too: `clients_as_subquery=True` asks for it on any database.
     """
-    subquery_for_clients = connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+    subquery_for_clients = (
+        connections[DEFAULT_DB_ALIAS].vendor == "postgresql" if clients_as_subquery is None else clients_as_subquery
+    )
     condition = Q()
     for term in search_terms(query):
         term_condition = Q()

@@ -89,12 +89,17 @@ def test_order_summary_line_in_russian_with_grouped_count_and_exact_money(manage
     assert line == f"Найдено 2 заказа на сумму 0,50{NBSP}₽"
 
 
-def test_order_summary_and_page_numbers_come_from_one_aggregate_query(manager_client, priced_orders):
+@pytest.mark.parametrize("params", [{}, {"status__exact": "Pending"}, {"q": "смирнов сервер"}])
+def test_order_summary_and_page_numbers_come_from_one_aggregate_query(manager_client, priced_orders, params):
     with CaptureQueriesContext(connection) as queries:
-        response = manager_client.get(ORDERS, {"status__exact": "Pending"})
+        response = manager_client.get(ORDERS, params)
     assert response.status_code == 200
     counting = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
     assert len(counting) == 1 and '"crm_order"' in counting[0]
+    if "q" in params:
+        # Every match is counted with the matching clients as a subquery, not through a join over every order.
+        assert "JOIN" not in counting[0].upper()
+        assert response.context["cl"].paginator.summary.count == 2
 
 
 @pytest.fixture
