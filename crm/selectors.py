@@ -40,14 +40,17 @@ def _ordering(order_by: str | None, allowed: tuple[str, ...]) -> list[str]:
     return [order_by, "-id" if order_by.startswith("-") else "id"]
 
 
-def search_filter(query: str, *fields: str) -> Q:
+def search_filter(query: str, *fields: str, clients_as_subquery: bool | None = None) -> Q:
     """A Q that keeps rows where every term of the query is found in one of the search fields.
 
     On PostgreSQL a client's field (`client__search_text`) is matched as `client IN (the clients that
     match)` rather than through a join, so the matching clients come from their index once; SQLite's
-    planner does better with the join.
+    planner shows a page faster with the join (it stops after the page), but counts every match faster
+    with the subquery too: `clients_as_subquery=True` asks for it on any database.
     """
-    subquery_for_clients = connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+    subquery_for_clients = (
+        connections[DEFAULT_DB_ALIAS].vendor == "postgresql" if clients_as_subquery is None else clients_as_subquery
+    )
     condition = Q()
     for term in search_terms(query):
         term_condition = Q()
@@ -105,7 +108,7 @@ def _client_orders_aggregate(**aggregate) -> QuerySet[Order]:
 
 
 def client_list_with_totals(**filters) -> QuerySet[Client]:
-    """client_list() plus each client's number of orders and total spent.
+    """client_list() plus each client's number of orders, total spent and last order's time.
 
     Correlated subqueries (served by the client indexes on orders) rather than a JOIN and GROUP BY,
     so a page of 50 clients aggregates only those clients' orders, not every order.
@@ -121,6 +124,10 @@ def client_list_with_totals(**filters) -> QuerySet[Client]:
             Subquery(_client_orders_aggregate(value=total), output_field=total.output_field),
             Value(0),
             output_field=total.output_field,
+        ),
+        # The newest entry of the client's (client, created_at, total_price) index: one step, however many orders.
+        last_order_at=Subquery(
+            Order.objects.filter(client=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
         ),
     )
 
@@ -153,6 +160,23 @@ def order_list(
         fields = ("search_text", "client__search_text") if search_clients else ("search_text",)
         orders = orders.filter(search_filter(search, *fields))
     return orders.order_by(*_ordering(order_by, ORDER_ORDER_BY_FIELDS))
+
+
+@dataclass(frozen=True)
+class OrderListSummary:
+    count: int
+    total: Decimal
+
+
+def order_list_summary(orders: QuerySet[Order]) -> OrderListSummary:
+    """How many orders a (filtered) list holds and the exact sum of their totals, in one aggregate query."""
+    orders = orders.order_by()
+    if not orders.query.where:
+        # Every total is >= 0 (quantity >= 1, price >= 0): the condition keeps every row, and lets SQLite read the
+        # narrow (total_price, id) index rather than the whole table (twice as fast on 200,000 orders).
+        orders = orders.filter(total_price__gte=0)
+    (figures,) = rows_with_cents_sum(lambda cents: [orders.aggregate(count=Count("pk"), cents=cents)])
+    return OrderListSummary(count=figures["count"], total=amount_from_cents(figures["cents"]))
 
 
 def client_status(client_id) -> str | None:

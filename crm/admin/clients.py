@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from unfold.admin import ModelAdmin, TabularInline
-from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
+from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.utils import display_for_label
@@ -23,7 +24,8 @@ from crm.admin.display import STATUS_BADGE_COLOURS, VERSION_FIELD_TEMPLATE, Fast
 from crm.admin.display import VersionedForm, admin_link, error_text, redirect
 from crm.admin.display import save_through_services, status_badge
 from crm.admin.fields import PhoneField, PhoneInput
-from crm.admin.filters import HasOrdersFilter
+from crm.admin.filters import ANY_CLIENT_STATUS_PARAMETER, QUICK_LINKS_TEMPLATE, ClientStatusFilter, HasOrdersFilter
+from crm.admin.filters import QuickLinksChangeList
 from crm.admin.guards import CheckedBulkActionsMixin, object_dialog, object_or_404, object_pk
 from crm.admin.history import ReadableHistoryAdmin
 from crm.admin.importexport import ClientImportExportMixin
@@ -167,19 +169,20 @@ class ClientAdmin(
     # Above the form (outside it): the summary of the client's orders, from render_change_form's context.
     change_form_outer_before_template = "admin/crm/client/summary.html"
     list_display = (
-        "name", "email", "phone", "status_badge", "orders_count", "orders_total", "added_at",
+        "name", "email", "phone", "status_badge", "orders_count", "orders_total", "last_order", "added_at",
     )
     list_display_links = ("name",)
     # Searching goes through the domain's Cyrillic-aware search (get_search_results).
     search_fields = ("search_text",)
     search_help_text = gettext_lazy("Name, e-mail or phone; case and ё/е do not matter.")
     list_filter = (
-        ("status", ChoicesDropdownFilter),
+        ClientStatusFilter,
         ("added_at", RangeDateFilter),
         HasOrdersFilter,
     )
     list_filter_submit = True
     list_per_page = 50
+    list_before_template = QUICK_LINKS_TEMPLATE
     show_full_result_count = False
     ordering = ("-id",)
     fieldsets = (
@@ -194,7 +197,14 @@ class ClientAdmin(
     warn_unsaved_form = True
 
     def get_queryset(self, request):
+        if request.resolver_match and request.resolver_match.url_name == "autocomplete":
+            # The order form offers active clients only; the order list's client filter asks for any.
+            return selectors.client_list(status="all" if request.GET.get(ANY_CLIENT_STATUS_PARAMETER) else "active")
+        # Every status: the list's status filter shows active clients unless asked otherwise.
         return selectors.client_list_with_totals(status="all")
+
+    def get_changelist(self, request, **kwargs):
+        return QuickLinksChangeList
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
@@ -239,6 +249,13 @@ class ClientAdmin(
         if obj is not None and obj.pk is not None:
             context["client_summary"] = client_summary_cards(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # A client without orders counts as the longest ago: first going up, last going down, on both databases.
+    @display(description=gettext_lazy("last order"), ordering=F("last_order_at").asc(nulls_first=True))
+    def last_order(self, client):
+        if client.last_order_at is None:
+            return "—"
+        return date_format(timezone.localtime(client.last_order_at), "SHORT_DATE_FORMAT")
 
     # --- saving and deleting through the services ---------------------------
     def save_model(self, request, obj, form, change):

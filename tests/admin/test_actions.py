@@ -125,7 +125,8 @@ def test_bulk_archive_and_restore(manager_client):
     url = reverse("admin:crm_client_changelist")
     manager_client.post(url, {"action": "archive_selected", ACTION_CHECKBOX_NAME: ids})
     assert set(Client.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"archived"}
-    manager_client.post(url, {"action": "restore_selected", ACTION_CHECKBOX_NAME: ids})
+    # Restored from the archived clients' list, where they are now shown.
+    manager_client.post(url + "?status__exact=archived", {"action": "restore_selected", ACTION_CHECKBOX_NAME: ids})
     assert set(Client.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"active"}
 
 

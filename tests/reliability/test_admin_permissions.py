@@ -209,7 +209,9 @@ WRITES = {
         VIEW_CLIENTS, lambda w, r: status_of(Client, w.anna.pk) == "archived",
     ),
     "client bulk restore": Write(
-        _url("admin:crm_client_changelist"), lambda w: bulk("restore_selected", w.archived),
+        # Posted from the archived clients' list, where they are shown (the default list shows active ones).
+        lambda w: reverse("admin:crm_client_changelist") + "?status__exact=archived",
+        lambda w: bulk("restore_selected", w.archived),
         VIEW_CLIENTS, lambda w, r: status_of(Client, w.archived.pk) == "active",
     ),
     "client archive button": Write(
