@@ -74,6 +74,19 @@ class FastChangeListMixin:
         return CachedHeadersChangeList
 
 
+class ReadOnlyAdminMixin:
+    """A page of records nobody adds, edits or deletes through the admin (history, jobs)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PlainMessagesMixin:
     """Django's "The order “Order #301: Mouse” was added successfully." said as a person would: "Order No. 301
     added." The admin names its messages through added_message/changed_message/deleted_message."""

@@ -18,7 +18,7 @@ from unfold.widgets import UnfoldAdminRadioSelectWidget
 from crm import selectors, services
 from crm.admin.display import STATUS_BADGE_COLOURS, VERSION_FIELD_TEMPLATE, FastChangeListMixin, PlainMessagesMixin
 from crm.admin.display import VersionedForm, admin_link, error_text, redirect
-from crm.admin.display import save_through_services, status_badge
+from crm.admin.display import ReadOnlyAdminMixin, save_through_services, status_badge
 from crm.admin.fields import MoneyField, OrderPriceInput
 from crm.admin.filters import QUICK_LINKS_TEMPLATE, OrderClientFilter, PeriodFilter, QuickLinksChangeList
 from crm.admin.filters import TotalRangeFilter
@@ -318,7 +318,7 @@ class OrderAdmin(
 
 
 @admin.register(Order.history.model)
-class DeletedOrderAdmin(FastChangeListMixin, CheckedBulkActionsMixin, ModelAdmin):
+class DeletedOrderAdmin(ReadOnlyAdminMixin, FastChangeListMixin, CheckedBulkActionsMixin, ModelAdmin):
     """Orders deleted for good, from their last history record; a manager can restore one."""
 
     list_display = ("id", "product", "client_name", "quantity", "total_display", "status_badge", "deleted_at",
@@ -343,15 +343,6 @@ class DeletedOrderAdmin(FastChangeListMixin, CheckedBulkActionsMixin, ModelAdmin
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {**(extra_context or {}), "title": _("Deleted orders")})
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_restore_permission(self, request, obj=None):
         return request.user.has_perms(["crm.add_order", "crm.change_order"])

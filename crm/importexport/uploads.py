@@ -16,16 +16,15 @@ uploads never confirmed stayed for ever. Here:
 import os
 import re
 import secrets
-import stat
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
+
+from crm.private_files import private_dir
 
 SALT = "crm.importexport.uploads"
 NAME = re.compile(r"^[0-9a-f]{32}$")
@@ -47,13 +46,7 @@ class Upload:
 
 
 def upload_dir() -> Path:
-    path = Path(settings.IMPORT_UPLOAD_DIR or Path(tempfile.gettempdir()) / "crm-import-uploads")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    status = path.stat()
-    # In a shared temp directory someone else could have made it (or a link to theirs) first, to read the uploads.
-    if not stat.S_ISDIR(status.st_mode) or (hasattr(os, "getuid") and status.st_uid != os.getuid()):
-        raise ImproperlyConfigured(f"IMPORT_UPLOAD_DIR {path} must be a directory of this process's user.")
-    return path
+    return private_dir(settings.IMPORT_UPLOAD_DIR, "crm-import-uploads", "IMPORT_UPLOAD_DIR")
 
 
 def max_age_seconds() -> int:

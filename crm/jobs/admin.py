@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
+from crm.admin.display import ReadOnlyAdminMixin
 from crm.jobs.models import Job
 from crm.jobs.selectors import job_status, job_url, jobs_visible_to
 from crm.jobs.services import JobError, job_retry, sweep_stale_jobs
@@ -50,7 +51,7 @@ def status_text(status: dict) -> str:
 
 
 @admin.register(Job)
-class JobAdmin(ModelAdmin):
+class JobAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["__str__", "owner", "display_state", "display_progress", "created_at", "started_at", "finished_at", "error"]
     list_display_links = ["__str__"]
     list_filter = ["state", "kind"]
@@ -63,15 +64,6 @@ class JobAdmin(ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return jobs_visible_to(request.user)

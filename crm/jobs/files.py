@@ -8,23 +8,16 @@ until the end, so a progress row could not be updated (nor, on any database, see
 
 import json
 import os
-import stat
-import tempfile
 import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from crm.private_files import private_dir
 
 
 def jobs_dir() -> Path:
-    path = Path(settings.JOBS_DIR or Path(tempfile.gettempdir()) / "crm-jobs")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    status = path.stat()
-    # As for the uploads: in a shared temp directory, someone else's folder (or link) would expose the files.
-    if not stat.S_ISDIR(status.st_mode) or (hasattr(os, "getuid") and status.st_uid != os.getuid()):
-        raise ImproperlyConfigured(f"JOBS_DIR {path} must be a directory of this process's user.")
-    return path
+    return private_dir(settings.JOBS_DIR, "crm-jobs", "JOBS_DIR")
 
 
 def input_path(job_id: int) -> Path:

@@ -1,6 +1,7 @@
 """Browser tests: Playwright driving Debian's Chromium against pytest-django's live server."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,11 @@ def demo_manager(db):
     from tests.factories import make_user
 
     return make_user("test", group="Managers", password="test")
+
+
+def log_in(page, username="test", password="test"):
+    page.goto("/admin/login/?next=/admin/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))

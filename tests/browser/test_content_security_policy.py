@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from crm.models import Client
+from tests.browser.conftest import log_in
 from tests.factories import ClientFactory, OrderFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -45,14 +46,6 @@ class PolicyWatch:
         violations = self.page.evaluate("window.__csp")
         assert not violations, f"{step}:\n" + "\n".join(violations)
         assert not self.console, f"{step}:\n" + "\n".join(self.console)
-
-
-def log_in(page, username="test", password="test"):
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
 
 
 def test_staff_ui_and_api_docs_run_under_the_policy(page, screenshot, demo_manager):

@@ -6,17 +6,10 @@ import pytest
 from playwright.sync_api import expect
 
 from crm.models import Client, Order
+from tests.browser.conftest import log_in
 from tests.factories import ClientFactory, OrderFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def log_in(page, username="test", password="test"):
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
 
 
 def test_manager_journey(page, screenshot, demo_manager):

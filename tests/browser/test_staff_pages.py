@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from crm.models import Order
 from reports.services import report_generate
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, log_in
 from tests.factories import ClientFactory, OrderFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -26,14 +26,6 @@ OVERFLOWING = """
         && el.scrollWidth > el.clientWidth + 1)
     .map((el) => `${el.tagName}.${el.className.toString().slice(0, 60)} ${el.scrollWidth}>${el.clientWidth}`)
 """
-
-
-def log_in(page, username="test", password="test"):
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
 
 
 def assert_nothing_scrolls_sideways(page):
