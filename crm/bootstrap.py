@@ -61,8 +61,17 @@ def runserver_arguments(extra_args: list[str]) -> list[str]:
     return [*(addresses or [DEFAULT_ADDRESS]), *options]
 
 
+def ensure_development_env_file() -> None:
+    """A .env saying DJANGO_DEBUG=1, so that `manage.py` commands work locally as `run` does (never overwritten)."""
+    env_file = ROOT / ".env"
+    if not env_file.exists():
+        say(f"Writing {env_file} (DJANGO_DEBUG=1) for local manage.py commands")
+        env_file.write_text("# Local development settings, written by `python3 -m crm.bootstrap run`.\nDJANGO_DEBUG=1\n")
+
+
 def command_run(extra_args: list[str]) -> None:
     python = str(ensure_virtualenv("requirements.txt"))
+    ensure_development_env_file()
     env = dict(os.environ)
     # Local runs are development runs unless the environment (or .env) says otherwise.
     env.setdefault("DJANGO_DEBUG", "1")

@@ -2,6 +2,8 @@
 
 import os
 
+# A developer's .env (DJANGO_DEBUG=1 from `bootstrap run`) must not turn the tests into development runs.
+os.environ.setdefault("DJANGO_ENV_FILE", "")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 
 from crm.settings import *  # noqa: E402,F401,F403
