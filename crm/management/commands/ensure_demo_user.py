@@ -12,6 +12,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError("Refusing to create the demo user test/test in production (DJANGO_DEBUG is off).")
+            raise CommandError(_("Refusing to create the demo user test/test in production (DJANGO_DEBUG is off)."))
         created = ensure_demo_user()
         self.stdout.write(f"Demo user {DEMO_USERNAME!r} {'created' if created else 'is ready'} (password: test).")
