@@ -400,6 +400,32 @@ JOBS_DIR = env.str("JOBS_DIR", default="")
 JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=7)
 
 # ---------------------------------------------------------------------------
+# E-mail: scheduled reports (reports/schedules.py) are sent by the workers through Django's e-mail backend
+# ---------------------------------------------------------------------------
+# "console" prints every message to the worker's output (the development default), "smtp" sends it; a dotted
+# path names any other Django e-mail backend.
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="console" if DEBUG else "smtp")
+if EMAIL_BACKEND in _EMAIL_BACKENDS:
+    EMAIL_BACKEND = _EMAIL_BACKENDS[EMAIL_BACKEND]
+elif "." not in EMAIL_BACKEND:
+    raise ImproperlyConfigured(f"EMAIL_BACKEND must be smtp, console or a dotted path, not {EMAIL_BACKEND!r}.")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # TLS from the start, usually port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+# Seconds before a silent mail server fails the send (Django waits for ever by default, holding the worker).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
+
+# ---------------------------------------------------------------------------
 # Admin theme (django-unfold)
 # ---------------------------------------------------------------------------
 def _can(permission: str):
@@ -477,6 +503,12 @@ UNFOLD = {
                         "icon": "monitoring",
                         "link": reverse_lazy("admin:reports_report_changelist"),
                         "permission": _can("reports.view_report"),
+                    },
+                    {
+                        "title": _("Scheduled reports"),
+                        "icon": "schedule_send",
+                        "link": reverse_lazy("admin:reports_reportschedule_changelist"),
+                        "permission": _can("reports.view_reportschedule"),
                     },
                 ],
             },

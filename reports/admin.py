@@ -26,6 +26,7 @@ from crm.money import format_money
 from reports.models import Report
 from reports.rendering import report_filename, report_text
 from reports.resources import ReportResource
+from reports.schedule_admin import ReportScheduleAdmin  # noqa: F401  (registers the scheduled reports' pages)
 from reports.selectors import report_daily_sums, report_list
 from reports.services import report_generate
 

@@ -1,11 +1,16 @@
 """Reports: frozen snapshots of the business figures over a period."""
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from crm.models import no_control_characters_but_line_breaks, no_nul, normalize_email
 from crm.money import MoneySumField
 
 
@@ -47,3 +52,105 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return _("Report #%(id)s (%(period)s)") % {"id": self.pk, "period": self.get_period_display()}
+
+
+# A scheduled report's hour is a whole hour of the server's time zone (TIME_ZONE).
+SCHEDULE_HOURS = [(hour, f"{hour:02d}:00") for hour in range(24)]
+MAX_RECIPIENTS = 50
+
+
+class ReportSchedule(models.Model):
+    """A report made and e-mailed by a worker every week, month or year (reports/schedules.py)."""
+
+    period = models.CharField(_("period"), max_length=5, choices=Report.Period.choices, default=Report.Period.WEEK)
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), choices=list(WEEKDAYS.items()), default=0, help_text=_("For a weekly report.")
+    )
+    day_of_month = models.PositiveSmallIntegerField(
+        _("day of the month"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_(
+            "For a monthly report: this day of every month; for a yearly one: this day of January. "
+            "In a shorter month, its last day."
+        ),
+    )
+    hour = models.PositiveSmallIntegerField(
+        _("hour"), choices=SCHEDULE_HOURS, default=9, help_text=_("Server time.")
+    )
+    recipients = models.TextField(
+        _("recipients"),
+        validators=[no_nul, no_control_characters_but_line_breaks],
+        help_text=_("E-mail addresses, separated by commas or line breaks."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="report_schedules",
+        verbose_name=_("owner"),
+        help_text=_("The reports are made in their name, and their jobs are theirs."),
+    )
+    next_run_at = models.DateTimeField(_("next run at"), null=True, blank=True)
+    last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("scheduled report")
+        verbose_name_plural = _("scheduled reports")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="reportschedule_weekday_range"),
+            models.CheckConstraint(
+                condition=models.Q(day_of_month__gte=1, day_of_month__lte=31), name="reportschedule_day_range"
+            ),
+            models.CheckConstraint(condition=models.Q(hour__lte=23), name="reportschedule_hour_range"),
+        ]
+        indexes = [
+            # The scheduler's only query: the active schedules whose time has come.
+            models.Index(fields=["next_run_at"], condition=models.Q(is_active=True), name="reportschedule_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        """'Weekly, Monday at 09:00', 'Monthly, day 1 at 09:00', 'Yearly, 1 January at 09:00'."""
+        hour = f"{self.hour:02d}:00"
+        if self.period == Report.Period.WEEK:
+            return _("Weekly, %(weekday)s at %(hour)s") % {"weekday": WEEKDAYS[self.weekday], "hour": hour}
+        if self.period == Report.Period.MONTH:
+            return _("Monthly, day %(day)s at %(hour)s") % {"day": self.day_of_month, "hour": hour}
+        return _("Yearly, %(day)s January at %(hour)s") % {"day": self.day_of_month, "hour": hour}
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return split_recipients(self.recipients)
+
+    def clean(self):
+        super().clean()
+        addresses = [normalize_email(address) for address in split_recipients(self.recipients)]
+        addresses = list(dict.fromkeys(addresses))  # each once, in the order typed
+        invalid = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                invalid.append(address)
+        if invalid:
+            raise ValidationError(
+                {"recipients": _("Not e-mail addresses: %(addresses)s.") % {"addresses": ", ".join(invalid)[:500]}}
+            )
+        if not addresses:
+            raise ValidationError({"recipients": _("Give at least one e-mail address.")})
+        if len(addresses) > MAX_RECIPIENTS:
+            raise ValidationError(
+                {"recipients": _("At most %(limit)s addresses.") % {"limit": MAX_RECIPIENTS}}
+            )
+        self.recipients = ", ".join(addresses)
+
+
+def split_recipients(text: str) -> list[str]:
+    """The addresses in a list typed with commas, semicolons, spaces or line breaks between them."""
+    return [address for address in re.split(r"[,;\s]+", text or "") if address]

@@ -9,6 +9,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         IMPORT_CLIENTS = "import_clients", _("Client import")
         IMPORT_ORDERS = "import_orders", _("Order import")
+        SCHEDULED_REPORT = "scheduled_report", _("Scheduled report")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -52,6 +53,11 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def takes_file(self) -> bool:
+        """Imports read an uploaded file, kept for a retry; other jobs have none."""
+        return self.kind in (self.Kind.IMPORT_CLIENTS, self.Kind.IMPORT_ORDERS)
 
     @property
     def finished(self) -> bool:

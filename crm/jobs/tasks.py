@@ -48,7 +48,12 @@ def run_job(job_id: int) -> str | None:
     # Messages stored with the job (problems, errors) in the language its owner used.
     with translation.override(job.params.get("language") or None):
         try:
-            run_import(job)
+            if job.kind == Job.Kind.SCHEDULED_REPORT:
+                from reports.schedules import run_scheduled_report
+
+                run_scheduled_report(job)
+            else:
+                run_import(job)
         except Exception as error:
             logger.exception("Job %s failed", job_id)
             services.job_fail(job, _("The job stopped on an unexpected error; nothing was written."))

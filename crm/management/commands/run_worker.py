@@ -3,6 +3,7 @@
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from crm.jobs.services import sweep_old_job_files, sweep_stale_jobs
+from reports.schedules import check_schedules_in_worker
 
 
 class Command(DbWorkerCommand):
@@ -13,4 +14,5 @@ class Command(DbWorkerCommand):
         swept = sweep_stale_jobs()
         if swept and options.get("verbosity", 1):
             self.stderr.write(f"{swept} job(s) left running by a stopped worker marked failed.")
+        check_schedules_in_worker(batch=options["batch"], reload=options["reload"])
         return super().handle(*args, **options)
