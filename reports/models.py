@@ -56,6 +56,10 @@ class Report(models.Model):
 
 # A scheduled report's hour is a whole hour of the server's time zone (TIME_ZONE).
 SCHEDULE_HOURS = [(hour, f"{hour:02d}:00") for hour in range(24)]
+ON_WEEKDAYS = {
+    0: _("on Mondays"), 1: _("on Tuesdays"), 2: _("on Wednesdays"), 3: _("on Thursdays"),
+    4: _("on Fridays"), 5: _("on Saturdays"), 6: _("on Sundays"),
+}
 MAX_RECIPIENTS = 50
 
 
@@ -116,13 +120,13 @@ class ReportSchedule(models.Model):
         return self.describe()
 
     def describe(self) -> str:
-        """'Weekly, Monday at 09:00', 'Monthly, day 1 at 09:00', 'Yearly, 1 January at 09:00'."""
+        """'Weekly on Mondays at 09:00', 'Monthly on day 1 at 09:00', 'Yearly on 1 January at 09:00'."""
         hour = f"{self.hour:02d}:00"
         if self.period == Report.Period.WEEK:
-            return _("Weekly, %(weekday)s at %(hour)s") % {"weekday": WEEKDAYS[self.weekday], "hour": hour}
+            return _("Weekly %(on_weekday)s at %(hour)s") % {"on_weekday": ON_WEEKDAYS[self.weekday], "hour": hour}
         if self.period == Report.Period.MONTH:
-            return _("Monthly, day %(day)s at %(hour)s") % {"day": self.day_of_month, "hour": hour}
-        return _("Yearly, %(day)s January at %(hour)s") % {"day": self.day_of_month, "hour": hour}
+            return _("Monthly on day %(day)s at %(hour)s") % {"day": self.day_of_month, "hour": hour}
+        return _("Yearly on %(day)s January at %(hour)s") % {"day": self.day_of_month, "hour": hour}
 
     @property
     def recipient_list(self) -> list[str]:
