@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from crm.models import Order
 from crm.services import order_delete, order_update
+from reports.models import ReportSchedule
+from reports.schedules import report_schedule_save
 from reports.services import report_generate
 from tests.factories import ClientFactory, OrderFactory
 
@@ -52,6 +54,7 @@ def pages(superuser):
     deleted = OrderFactory(client=client, product="Мышь")
     order_delete(order=deleted)
     report = report_generate(period="week", user=superuser)
+    schedule = report_schedule_save(schedule=ReportSchedule(owner=superuser, recipients="yolkin@example.com"))
     staffer = User.objects.create_user("staffer", is_staff=True)  # no usable password: no hash on its page
     record = Order.history.filter(id=order.pk).order_by("history_id").first()
     return [
@@ -74,6 +77,9 @@ def pages(superuser):
         reverse("admin:crm_historicalorder_changelist"),
         reverse("admin:reports_report_changelist"),
         reverse("admin:reports_report_change", args=[report.pk]),
+        reverse("admin:reports_reportschedule_changelist"),
+        reverse("admin:reports_reportschedule_add"),
+        reverse("admin:reports_reportschedule_change", args=[schedule.pk]),
         reverse("admin:auth_user_changelist"),
         reverse("admin:auth_user_add"),
         reverse("admin:auth_user_change", args=[staffer.pk]),

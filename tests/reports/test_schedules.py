@@ -12,6 +12,7 @@ from django.utils import timezone
 from crm.jobs.models import Job
 from reports.models import Report, ReportSchedule
 from reports.schedules import enqueue_due_schedules, next_run_after, report_schedule_save
+from tests.admin.test_russian_everywhere import english_words
 from tests.factories import make_user
 from tests.reports.conftest import make_order
 
@@ -107,7 +108,7 @@ def test_missed_runs_are_caught_up_with_one_report(manager, dummy_backend):
 
 
 def test_the_job_e_mails_the_report_made_as_the_owner(
-    manager, settings, immediate_backend, django_capture_on_commit_callbacks
+    client, manager, settings, immediate_backend, django_capture_on_commit_callbacks
 ):
     settings.DEFAULT_FROM_EMAIL = "crm@example.com"
     now = timezone.now()
@@ -134,6 +135,12 @@ def test_the_job_e_mails_the_report_made_as_the_owner(
     assert file_name == f"report_{report.pk}.txt" and content == message.body and mimetype.startswith("text/plain")
     schedule.refresh_from_db()
     assert schedule.last_sent_at is not None and schedule.last_error == ""
+
+    # The job's page links the report, in Russian, without an import's counts.
+    client.force_login(manager)
+    page = client.get(reverse("admin:jobs_job_change", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert f'href="{reverse("admin:reports_report_change", args=[report.pk])}"' in page and "Отчёт по расписанию" in page
+    assert "Без изменений" not in page and english_words(page) - {"manager", "M"} == set()
 
 
 def test_smtp_down_fails_the_job_and_the_schedule_and_the_owner_retries_it(
