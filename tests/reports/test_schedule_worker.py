@@ -75,7 +75,8 @@ def test_run_worker_batch_sends_a_due_report(env):  # noqa: F811
 
     assert worker.returncode == 0, worker.stderr
     # The console backend prints the message, then a line of dashes.
-    message = email.message_from_string(worker.stdout.split("\n" + "-" * 79)[0], policy=email.policy.default)
+    printed = worker.stdout.split("\n" + "-" * 79)[0].encode()
+    message = email.message_from_bytes(printed, policy=email.policy.default)
     assert (message["To"], message["From"]) == ("boss@example.com", "crm@example.com")
     assert message["Subject"].strip().startswith("Отчёт за неделю: ")
     assert "Отчет за период: Неделя" in message.get_body().get_content()
