@@ -18,7 +18,7 @@ PROBE = (
 
 def run_settings(env_overrides: dict, code: str = PROBE) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DJANGO_", "DATABASE_", "SQLITE_", "TIME_ZONE", "LANGUAGE_CODE"))}
+           if not key.startswith(("DJANGO_", "DATABASE_", "SQLITE_", "TIME_ZONE", "LANGUAGE_CODE", "EMAIL_"))}
     # DJANGO_ENV_FILE="": a developer's .env must not leak into these checks.
     env.update({"DJANGO_SETTINGS_MODULE": "crm.settings", "DJANGO_ENV_FILE": "", **env_overrides})
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
@@ -197,3 +197,38 @@ def test_login_failure_limits_from_the_environment():
 def test_an_address_failure_limit_below_one_is_refused():
     result = run_settings({"DJANGO_SECRET_KEY": "x" * 50, "AXES_ADDRESS_FAILURE_LIMIT": "0"}, SECURITY_PROBE)
     assert result.returncode != 0 and "AXES_ADDRESS_FAILURE_LIMIT" in result.stderr
+
+
+EMAIL_PROBE = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps([s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS, "
+    "s.EMAIL_USE_SSL, s.EMAIL_TIMEOUT, s.DEFAULT_FROM_EMAIL]))"
+)
+
+
+def email_settings(env_overrides: dict) -> list:
+    import json
+
+    result = run_settings(env_overrides, EMAIL_PROBE)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_e_mail_goes_to_the_console_in_development_and_through_smtp_in_production():
+    assert email_settings({"DJANGO_DEBUG": "1"})[0] == "django.core.mail.backends.console.EmailBackend"
+    production = email_settings({
+        "DJANGO_SECRET_KEY": "x" * 50, "EMAIL_HOST": "smtp.example.com", "EMAIL_PORT": "587",
+        "EMAIL_HOST_USER": "crm", "EMAIL_HOST_PASSWORD": "secret", "EMAIL_USE_TLS": "1",
+        "DEFAULT_FROM_EMAIL": "CRM <crm@example.com>",
+    })
+    assert production == [
+        "django.core.mail.backends.smtp.EmailBackend", "smtp.example.com", 587, "crm", True, False, 30,
+        "CRM <crm@example.com>",
+    ]
+
+
+def test_e_mail_settings_that_cannot_work_refuse_to_start():
+    both = run_settings({"DJANGO_DEBUG": "1", "EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}, EMAIL_PROBE)
+    assert both.returncode != 0 and "EMAIL_USE_TLS or EMAIL_USE_SSL" in both.stderr
+    unknown = run_settings({"DJANGO_DEBUG": "1", "EMAIL_BACKEND": "smpt"}, EMAIL_PROBE)
+    assert unknown.returncode != 0 and "EMAIL_BACKEND must be smtp, console or a dotted path" in unknown.stderr
