@@ -22,6 +22,7 @@ from django.db import connections, transaction
 from django.utils import timezone, translation
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crm.jobs.models import Job
 from crm.jobs.services import job_create, job_fail, job_finish
@@ -165,9 +166,9 @@ def check_schedules_in_worker(*, batch: bool, reload: bool) -> None:
 
 
 SUBJECTS = {
-    Report.Period.WEEK: "Weekly report: %(start)s – %(end)s",
-    Report.Period.MONTH: "Monthly report: %(start)s – %(end)s",
-    Report.Period.YEAR: "Yearly report: %(start)s – %(end)s",
+    Report.Period.WEEK: gettext_noop("Weekly report: %(start)s – %(end)s"),
+    Report.Period.MONTH: gettext_noop("Monthly report: %(start)s – %(end)s"),
+    Report.Period.YEAR: gettext_noop("Yearly report: %(start)s – %(end)s"),
 }
 
 
@@ -208,15 +209,16 @@ def run_scheduled_report(job: Job) -> None:
         if schedule is not None:
             ReportSchedule.objects.filter(pk=schedule.pk).update(last_error=problem)
         return
-    report = Report.objects.filter(pk=job.params.get("report_id")).first() if job.params.get("report_id") else None
-    if report is None:
-        report = report_generate(period=schedule.period, user=schedule.owner)
-        job.params["report_id"] = report.pk
-        Job.objects.filter(pk=job.pk).update(params=job.params)
-    # The subject in the site's language, like the body (the report's text is Russian whatever the language).
-    with translation.override(settings.LANGUAGE_CODE):
-        message = report_mail(report, schedule.recipient_list)
     try:
+        report = Report.objects.filter(pk=job.params.get("report_id")).first() if job.params.get("report_id") else None
+        if report is None:
+            with transaction.atomic():  # the report and the job's note of it together: a retry finds it
+                report = report_generate(period=schedule.period, user=schedule.owner)
+                job.params["report_id"] = report.pk
+                Job.objects.filter(pk=job.pk).update(params=job.params)
+        # The subject in the site's language, like the body (the report's text is Russian whatever the language).
+        with translation.override(settings.LANGUAGE_CODE):
+            message = report_mail(report, schedule.recipient_list)
         message.send()
     except OSError as error:  # smtplib's errors included: SMTP server down, refused, timed out, login failed
         logger.warning("Scheduled report %s: the e-mail was not sent: %s", schedule.pk, error)
@@ -224,5 +226,10 @@ def run_scheduled_report(job: Job) -> None:
         job_fail(job, failure)
         ReportSchedule.objects.filter(pk=schedule.pk).update(last_error=failure)
         return
+    except Exception:  # the job fails too (crm.jobs.tasks.run_job): say so on the schedule
+        ReportSchedule.objects.filter(pk=schedule.pk).update(
+            last_error=_("The job stopped on an unexpected error; nothing was sent.")
+        )
+        raise
     job_finish(job, counts={"total": 1}, problems=[], failed=False)
     ReportSchedule.objects.filter(pk=schedule.pk).update(last_sent_at=timezone.now(), last_error="")

@@ -3,6 +3,7 @@ and e-mails it; a send that fails fails the job and the schedule, and the owner 
 
 import socket
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -212,3 +213,19 @@ def test_a_job_of_the_owner_shows_on_their_jobs_page_and_not_another_managers(
     assert reverse("admin:jobs_job_change", args=[job.pk]) in client.get(reverse("admin:jobs_job_changelist")).content.decode()
     client.force_login(make_user("other", group="Managers"))
     assert client.get(reverse("admin:jobs_job_change", args=[job.pk])).status_code == 404
+
+
+def test_an_unexpected_error_fails_the_job_and_shows_on_the_schedule(
+    manager, immediate_backend, django_capture_on_commit_callbacks
+):
+    schedule = make_schedule(manager, due_at=timezone.now() - timedelta(seconds=1))
+
+    with mock.patch("reports.schedules.report_generate", side_effect=RuntimeError("boom")):
+        with django_capture_on_commit_callbacks(execute=True):
+            [job] = enqueue_due_schedules()
+
+    job.refresh_from_db()
+    schedule.refresh_from_db()
+    assert job.state == Job.State.FAILED and job.error
+    assert schedule.last_error == "Задача остановилась из-за непредвиденной ошибки; ничего не отправлено."
+    assert mail.outbox == [] and not Report.objects.exists()
