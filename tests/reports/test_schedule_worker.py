@@ -40,7 +40,6 @@ def test_the_worker_checks_once_in_batch_mode_else_in_a_thread(monkeypatch, batc
     assert (enqueue.called, start.called) == (once, thread)
 
 
-@pytest.mark.django_db
 def test_the_checking_thread_survives_an_error_and_checks_again():
     calls = []
 
@@ -51,10 +50,12 @@ def test_the_checking_thread_survives_an_error_and_checks_again():
         if len(calls) == 3:
             raise SystemExit  # ends the test's loop
 
-    with mock.patch.object(schedules, "enqueue_due_schedules", enqueue), mock.patch.object(schedules.clock, "sleep"):
+    with mock.patch.object(schedules, "enqueue_due_schedules", enqueue), \
+            mock.patch.object(schedules.clock, "sleep") as sleep, mock.patch.object(schedules, "connections") as connections:
         with pytest.raises(SystemExit):
             schedules._check_schedules_forever(60)
-    assert len(calls) == 3
+    assert len(calls) == 3 and sleep.call_count == 2
+    assert connections.close_all.call_count == 3  # the thread's connection is closed after every pass
 
 
 @pytest.mark.django_db(transaction=True)
