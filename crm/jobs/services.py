@@ -33,9 +33,7 @@ def _enqueue(job: Job) -> None:
     transaction.on_commit(enqueue)
 
 
-def job_create(
-    *, kind: str, owner, data: bytes | None, file_name: str, params: dict, total: int = 0
-) -> Job:
+def job_create(*, kind: str, owner, data: bytes | None, file_name: str, params: dict, total: int = 0) -> Job:
     """A queued job with its input (if any) stored privately, run by a worker after the commit."""
     with transaction.atomic():
         job = Job.objects.create(
