@@ -29,6 +29,7 @@ from import_export.forms import ConfirmImportForm
 from import_export.signals import post_export
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
+from crm.admin.exportjobs import export_in_background, exceeds_background_threshold
 from crm.importexport.exports import csv_download
 from crm.importexport.formats import FORMATS, FORMATS_BY_NAME, CsvFormat, ImportFileError, export_options
 from crm.importexport.limits import ImportLimits
@@ -238,7 +239,10 @@ class ImportExportAdminMixin(ImportExportMixin):
         return f"{name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
-        """A CSV export streams (same file as import-export would build); other formats are built whole."""
+        """A CSV export streams (same file as import-export would build); other formats are built whole.
+        A list longer than EXPORT_BACKGROUND_ROWS is exported by a background job instead."""
+        if exceeds_background_threshold(queryset):
+            return export_in_background(self, request, queryset, file_format)
         if not isinstance(file_format, CsvFormat):
             response = super()._do_file_export(file_format, request, queryset, export_form=export_form)
         else:

@@ -33,13 +33,14 @@ def _enqueue(job: Job) -> None:
     transaction.on_commit(enqueue)
 
 
-def job_create(*, kind: str, owner, data: bytes, file_name: str, params: dict, total: int = 0) -> Job:
-    """A queued job with its input stored privately, run by a worker after the commit."""
+def job_create(*, kind: str, owner, data: bytes | None, file_name: str, params: dict, total: int = 0) -> Job:
+    """A queued job with its input (if any: an export has none) stored privately, run by a worker after the commit."""
     with transaction.atomic():
         job = Job.objects.create(
             kind=kind, owner=owner, file_name=file_name[:255], params=params, total=total
         )
-        files.save_input(job.pk, data)
+        if data is not None:
+            files.save_input(job.pk, data)
         _enqueue(job)
     return job
 
@@ -97,7 +98,7 @@ def job_retry(job: Job, *, user) -> Job:
         raise PermissionError
     if job.state != Job.State.FAILED:
         raise JobError(_("Only a failed job can be retried."))
-    if not files.has_input(job.pk):
+    if not job.is_export and not files.has_input(job.pk):
         raise JobError(_("The job's file is no longer available; upload it again."))
     with transaction.atomic():
         updated = Job.objects.filter(pk=job.pk, state=Job.State.FAILED).update(

@@ -48,7 +48,12 @@ def run_job(job_id: int) -> str | None:
     # Messages stored with the job (problems, errors) in the language its owner used.
     with translation.override(job.params.get("language") or None):
         try:
-            run_import(job)
+            if job.is_export:
+                from crm.jobs.exports import run_export
+
+                run_export(job)
+            else:
+                run_import(job)
         except Exception as error:
             logger.exception("Job %s failed", job_id)
             services.job_fail(job, _("The job stopped on an unexpected error; nothing was written."))

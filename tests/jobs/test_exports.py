@@ -1,0 +1,178 @@
+"""Admin exports of long lists become jobs: the file is written by a worker into the exports storage, downloaded by
+its owner only, the same bytes as the export in the request, and deleted after EXPORT_KEEP_HOURS."""
+
+import datetime as dt
+import io
+from pathlib import Path
+from urllib.parse import quote
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.jobs.exports import export_storage, sweep_expired_exports
+from crm.jobs.models import Job
+from tests.factories import make_user
+from tests.importexport.conftest import sample_data  # noqa: F401 (a fixture)
+from tests.jobs.conftest import run_worker_once
+
+pytestmark = pytest.mark.django_db
+
+CSV, XLSX, JSON = "0", "1", "2"  # the formats' positions in the admin's select
+ORDERS_EXPORT = reverse("admin:crm_order_export")
+CLIENTS_EXPORT = reverse("admin:crm_client_export")
+
+
+@pytest.fixture(autouse=True)
+def small_threshold(settings):
+    settings.EXPORT_BACKGROUND_ROWS = 1
+    settings.EXPORT_KEEP_HOURS = 24
+
+
+def export(client, url, query="", fmt=CSV):
+    return client.post(url + query, {"resource": "0", "format": fmt})
+
+
+def body_of(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def queue_export(client, url, query="", fmt=CSV, *, capture) -> Job:
+    with capture(execute=True):
+        response = export(client, url, query, fmt)
+    job = Job.objects.latest("id")
+    assert response.status_code == 302 and response.url == reverse("admin:jobs_job_change", args=[job.pk])
+    return job
+
+
+def download_url(job) -> str:
+    return reverse("admin:jobs_job_download", args=[job.pk])
+
+
+def test_an_export_above_the_threshold_is_written_by_a_worker_and_is_the_same_file_as_in_the_request(
+    client, manager, sample_data, settings, database_backend, django_capture_on_commit_callbacks  # noqa: F811
+):
+    client.force_login(manager)
+    query = "?q=иванов"  # the list's search: two of the four orders
+
+    job = queue_export(client, ORDERS_EXPORT, query, capture=django_capture_on_commit_callbacks)
+
+    assert job.kind == Job.Kind.EXPORT_ORDERS and job.state == Job.State.QUEUED
+    assert job.params["query"] == "q=%D0%B8%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2" and job.params["format"] == "csv"
+    assert job.file_name == f"заказы-{timezone.localdate():%Y-%m-%d}.csv"
+    page = client.get(reverse("admin:jobs_job_change", args=[job.pk])).content.decode()
+    assert 'data-state="queued"' in page and 'hx-trigger="every 2s"' in page
+    assert download_url(job) not in page
+
+    run_worker_once()
+
+    job.refresh_from_db()
+    assert (job.state, job.total, job.done, job.error) == (Job.State.DONE, 2, 2, "")
+    fragment = client.get(reverse("admin:jobs_job_progress", args=[job.pk])).content.decode()
+    assert 'data-state="done"' in fragment and "hx-trigger" not in fragment
+    assert f'href="{download_url(job)}"' in fragment and "Строк: 2 из 2" in fragment
+
+    downloaded = client.get(download_url(job))
+    assert downloaded.status_code == 200
+    assert downloaded["Content-Type"] == "text/csv; charset=utf-8"
+    assert downloaded["Content-Disposition"] == (
+        f"attachment; filename*=utf-8''{quote(job.file_name)}"
+    )
+    content = body_of(downloaded)
+    settings.EXPORT_BACKGROUND_ROWS = 100
+    in_request = export(client, ORDERS_EXPORT, query)
+    assert content == body_of(in_request)  # byte for byte
+    lines = content.decode("utf-8").split("\r\n")
+    assert lines[0] == "\ufeffID;Создан;E-mail клиента;ID клиента;Клиент;Товар;Количество;Цена;Сумма;Описание;Статус"
+    assert lines[1].startswith("2;06.03.2024 10:00:00;ivanov@example.com;")  # the list's order: newest first
+    assert lines[-2] == "1;05.03.2024 21:00:00;ivanov@example.com;1;Иванов Иван;Ноутбук;2;1500,50;3001,00;;Завершён"
+    assert "Монитор" not in content.decode()  # the search was kept
+
+
+def test_an_export_at_the_threshold_is_made_in_the_request(client, manager, sample_data, settings):  # noqa: F811
+    settings.EXPORT_BACKGROUND_ROWS = 2
+    client.force_login(manager)
+
+    response = export(client, CLIENTS_EXPORT, "?status__exact=active")  # two active clients: not above 2
+
+    assert response.status_code == 200 and response.streaming
+    assert "Иванов" in body_of(response).decode("utf-8-sig")
+    assert not Job.objects.exists()
+
+
+def test_the_list_filters_are_kept_and_an_xlsx_export_is_written_too(
+    client, manager, sample_data, immediate_backend, django_capture_on_commit_callbacks, settings  # noqa: F811
+):
+    client.force_login(manager)
+
+    job = queue_export(client, CLIENTS_EXPORT, "?status__exact=all", XLSX, capture=django_capture_on_commit_callbacks)
+
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE and job.total == 3 and job.file_name.endswith(".xlsx")
+    downloaded = body_of(client.get(download_url(job)))
+    settings.EXPORT_BACKGROUND_ROWS = 100
+    in_request = export(client, CLIENTS_EXPORT, "?status__exact=all", XLSX).content
+
+    def cells(data):
+        return list(openpyxl.load_workbook(io.BytesIO(data), read_only=True).active.values)
+
+    assert cells(downloaded) == cells(in_request) and len(cells(downloaded)) == 4
+
+
+def test_only_the_owner_can_download_the_file(
+    client, manager, superuser, sample_data, immediate_backend, django_capture_on_commit_callbacks  # noqa: F811
+):
+    client.force_login(manager)
+    job = queue_export(client, ORDERS_EXPORT, capture=django_capture_on_commit_callbacks)
+    assert client.get(download_url(job)).status_code == 200
+
+    client.force_login(make_user("other", group="Managers"))
+    assert client.get(download_url(job)).status_code == 404  # not even their job to see
+
+    client.force_login(superuser)
+    assert client.get(download_url(job)).status_code == 403  # sees the job, not its file
+    page = client.get(reverse("admin:jobs_job_change", args=[job.pk])).content.decode()
+    assert download_url(job) not in page and "Скачать файл может только владелец задачи." in page
+
+    client.logout()
+    anonymous = client.get(download_url(job))
+    assert anonymous.status_code == 302 and anonymous.url.startswith(reverse("admin:login"))
+
+
+def test_an_expired_export_says_so_and_its_file_is_deleted(
+    client, manager, sample_data, immediate_backend, django_capture_on_commit_callbacks, settings  # noqa: F811
+):
+    client.force_login(manager)
+    job = queue_export(client, ORDERS_EXPORT, capture=django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    path = Path(export_storage().path(job.output_file))
+    assert path.is_file() and oct(path.stat().st_mode & 0o777) == "0o600"
+    assert Path(settings.JOBS_DIR) in path.parents  # the private jobs folder, not a public media one
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(hours=25))
+
+    response = client.get(download_url(job), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:jobs_job_change", args=[job.pk])
+    body = response.content.decode()
+    assert "Срок хранения файла выгрузки истёк, файл удалён; выгрузите список заново." in body
+    assert "Срок хранения файла истёк: выгрузки хранятся 24 часа, затем удаляются." in body
+    assert not path.exists()  # deleted now, without waiting for the sweep
+    job.refresh_from_db()
+    assert job.output_file == "" and job.state == Job.State.DONE
+
+
+def test_the_sweep_deletes_the_files_of_expired_exports_only(
+    client, manager, sample_data, immediate_backend, django_capture_on_commit_callbacks  # noqa: F811
+):
+    client.force_login(manager)
+    jobs = [queue_export(client, ORDERS_EXPORT, capture=django_capture_on_commit_callbacks) for _ in range(2)]
+    old, fresh = (Job.objects.get(pk=job.pk) for job in jobs)
+    Job.objects.filter(pk=old.pk).update(finished_at=timezone.now() - dt.timedelta(hours=25))
+    old_path, fresh_path = (Path(export_storage().path(job.output_file)) for job in (old, fresh))
+
+    assert sweep_expired_exports() == 1
+
+    assert not old_path.exists() and not old_path.parent.exists() and fresh_path.exists()
+    assert Job.objects.get(pk=old.pk).output_file == "" and Job.objects.get(pk=fresh.pk).output_file
