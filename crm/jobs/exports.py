@@ -62,23 +62,14 @@ def export_source(job: Job):
 
 
 def command_export_source(job: Job):
-    """An export_* command's job: its options through the selectors the command uses."""
-    from crm import selectors
-    from crm.importexport.resources import ClientResource, OrderResource
+    """An export_* command's job: its options through that command's own get_queryset()."""
+    from django.core.management import load_command_class
 
-    options = job.params.get("options", {})
     model_name = "client" if job.kind == Job.Kind.EXPORT_CLIENTS else "order"
     if not (job.owner.is_active and job.owner.has_perm(f"crm.view_{model_name}")):
         raise ExportRefused(no_permission_message(job))
-    if job.kind == Job.Kind.EXPORT_CLIENTS:
-        queryset = selectors.client_list(search=options.get("search", ""), status=options.get("status", "all"),
-                                         order_by="id")
-        return ClientResource(), queryset
-    queryset = selectors.order_list(
-        search=options.get("search", ""), status=options.get("status", "all"), client_id=options.get("client_id"),
-        search_clients=True, order_by="id",
-    )
-    return OrderResource(), queryset
+    command = load_command_class("crm", job.kind)  # the kinds are the commands' names: export_clients, export_orders
+    return command.resource_class(), command.get_queryset(job.params.get("options", {}))
 
 
 def no_permission_message(job: Job) -> str:

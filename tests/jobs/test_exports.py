@@ -176,3 +176,115 @@ def test_the_sweep_deletes_the_files_of_expired_exports_only(
 
     assert not old_path.exists() and not old_path.parent.exists() and fresh_path.exists()
     assert Job.objects.get(pk=old.pk).output_file == "" and Job.objects.get(pk=fresh.pk).output_file
+
+
+def test_an_export_whose_owner_lost_the_permission_ends_failed_with_the_reason(
+    client, manager, sample_data, database_backend, django_capture_on_commit_callbacks  # noqa: F811
+):
+    client.force_login(manager)
+    job = queue_export(client, ORDERS_EXPORT, capture=django_capture_on_commit_callbacks)
+    manager.groups.clear()  # between the click and the worker
+
+    run_worker_once()
+
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and job.output_file == ""
+    # In the language of the page the export was asked from.
+    assert job.error == "У пользователя manager больше нет права выгружать этот список; ничего не выгружено."
+
+
+def test_an_export_failing_on_an_unexpected_error_ends_failed_and_leaves_no_file(
+    client, manager, sample_data, database_backend, django_capture_on_commit_callbacks, jobs_dir, monkeypatch  # noqa: F811
+):
+    client.force_login(manager)
+    job = queue_export(client, ORDERS_EXPORT, capture=django_capture_on_commit_callbacks)
+
+    def broken_rows(*args, **kwargs):
+        yield ["1"]
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("crm.importexport.exports.export_rows", broken_rows)
+    run_worker_once()
+
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and job.output_file == ""
+    assert job.error == "Задача остановилась из-за непредвиденной ошибки; ничего не записано."
+    assert not any(path.is_file() for path in jobs_dir.rglob("*"))  # neither the temporary file nor a stored one
+    page = client.get(reverse("admin:jobs_job_change", args=[job.pk])).content.decode()
+    assert 'data-state="failed"' in page and download_url(job) not in page and "Повторить" in page
+
+
+def test_a_failed_export_can_be_retried_by_its_owner(
+    client, manager, sample_data, database_backend, django_capture_on_commit_callbacks  # noqa: F811
+):
+    client.force_login(manager)
+    job = queue_export(client, ORDERS_EXPORT, capture=django_capture_on_commit_callbacks)
+    Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, error="boom")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:jobs_job_retry", args=[job.pk]))
+    run_worker_once()
+
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE and job.total == 4 and job.output_file
+
+
+def test_an_xlsx_export_longer_than_a_sheet_is_refused_with_a_clear_reason(
+    client, manager, sample_data, immediate_backend, django_capture_on_commit_callbacks, monkeypatch  # noqa: F811
+):
+    monkeypatch.setattr("crm.jobs.exports.XLSX_MAX_ROWS", 3)
+    client.force_login(manager)
+
+    job = queue_export(client, ORDERS_EXPORT, fmt=XLSX, capture=django_capture_on_commit_callbacks)
+
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED
+    assert job.error == "Лист Excel вмещает не больше 3 строк, а в списке их 4; выгрузите его в CSV."
+
+
+def test_the_worker_sweeps_expired_exports_when_it_starts(
+    client, manager, sample_data, database_backend, django_capture_on_commit_callbacks  # noqa: F811
+):
+    client.force_login(manager)
+    job = queue_export(client, ORDERS_EXPORT, capture=django_capture_on_commit_callbacks)
+    run_worker_once()
+    job.refresh_from_db()
+    path = Path(export_storage().path(job.output_file))
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(hours=25))
+
+    from unittest import mock
+
+    with mock.patch("django_tasks_db.management.commands.db_worker.Command.handle", return_value=None):
+        call_command("run_worker", "--batch")
+
+    assert not path.exists() and Job.objects.get(pk=job.pk).output_file == ""
+
+
+@pytest.mark.django_db(transaction=True)  # the job is enqueued when its row is committed
+def test_export_orders_background_follows_the_job_and_copies_its_file(tmp_path, immediate_backend, settings):
+    from crm.models import Order
+    from tests.factories import OrderFactory
+
+    make_user("boss", superuser=True)
+    OrderFactory(product="Ноутбук", status=Order.Status.COMPLETED)
+    OrderFactory(product="Мышь", status=Order.Status.PENDING)
+    output, err, out = tmp_path / "выгрузка.csv", io.StringIO(), io.StringIO()
+
+    call_command("export_orders", "--background", "--user", "boss", "--status", "Completed", "--no-progress",
+                 "-o", str(output), stdout=out, stderr=err)
+
+    job = Job.objects.get()
+    assert (job.state, job.kind, job.total, job.file_name) == (Job.State.DONE, Job.Kind.EXPORT_ORDERS, 1, "выгрузка.csv")
+    assert f"Job #{job.pk} queued." in err.getvalue() and "Exported 1 rows." in err.getvalue()
+    assert out.getvalue().strip() == str(output)
+    in_foreground = tmp_path / "foreground.csv"
+    call_command("export_orders", "--status", "Completed", "-o", str(in_foreground), stderr=io.StringIO())
+    assert output.read_bytes() == in_foreground.read_bytes()
+
+
+@pytest.mark.django_db
+def test_export_background_needs_an_owner():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--background needs --user"):
+        call_command("export_clients", "--background", stdout=io.StringIO(), stderr=io.StringIO())
