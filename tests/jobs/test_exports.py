@@ -288,3 +288,44 @@ def test_export_background_needs_an_owner():
 
     with pytest.raises(CommandError, match="--background needs --user"):
         call_command("export_clients", "--background", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_any_django_storage_can_keep_the_exports(
+    client, manager, sample_data, immediate_backend, django_capture_on_commit_callbacks, settings  # noqa: F811
+):
+    # What EXPORT_STORAGE_BACKEND / EXPORT_STORAGE_OPTIONS set; a storage with no local path, as S3 would be.
+    settings.STORAGES = {**settings.STORAGES, "exports": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    client.force_login(manager)
+
+    job = queue_export(client, ORDERS_EXPORT, capture=django_capture_on_commit_callbacks)
+
+    job.refresh_from_db()
+    storage = export_storage()
+    assert type(storage).__name__ == "InMemoryStorage" and storage.exists(job.output_file)
+    content = body_of(client.get(download_url(job)))
+    assert content.decode("utf-8-sig").startswith("ID;Создан;") and len(content.splitlines()) > 4
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(hours=25))
+    assert sweep_expired_exports() == 1 and not storage.exists(job.output_file)
+
+
+def test_a_configured_location_is_used_as_it_is(settings, tmp_path):
+    settings.STORAGES = {**settings.STORAGES, "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "out")},
+    }}
+
+    assert export_storage().location == str(tmp_path / "out")
+
+
+def test_the_exports_storage_is_set_from_the_environment():
+    from tests.config.test_settings import run_settings
+
+    code = "from django.conf import settings; import json; print(json.dumps(settings.STORAGES['exports']))"
+    result = run_settings({
+        "DJANGO_DEBUG": "1", "EXPORT_STORAGE_BACKEND": "storages.backends.s3.S3Storage",
+        "EXPORT_STORAGE_OPTIONS": '{"bucket_name": "crm-exports", "default_acl": "private"}',
+    }, code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        '{"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"bucket_name": "crm-exports", "default_acl": "private"}}'
+    )
