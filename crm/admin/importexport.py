@@ -2,7 +2,8 @@
 
 The export works on the list's current search and filters; imports are previewed, and nothing is
 written while a row is invalid. CSV exports stream, a chunk of rows at a time; XLSX and JSON are built
-whole in memory by import-export, so large exports are better made as CSV or with the export_* commands.
+whole in memory by import-export, which is fine below EXPORT_BACKGROUND_ROWS: a longer list, in any format,
+is written row by row by a background job (crm/admin/exportjobs.py) and downloaded from the job's page.
 
 Between the preview and the confirmation the upload waits in crm/importexport/uploads.py, reachable only
 through the signed token of the confirmation form, by the user who uploaded it (not import-export's temp
