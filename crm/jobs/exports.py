@@ -97,7 +97,7 @@ def run_export(job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(total=total)
     progress = files.ProgressWriter(job.pk, total)
     progress(0)
-    temporary = files.jobs_dir() / f"job-{job.pk}.output"
+    temporary = temporary_path(job.pk)
     binary = isinstance(file_format, XlsxFormat)
     try:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -164,7 +164,20 @@ def sweep_expired_exports(*, now=None) -> int:
     for job in expired.iterator():
         export_delete(job)
         removed += 1
+    _delete_abandoned_temporary_files()
     return removed
+
+
+def temporary_path(job_id: int) -> Path:
+    return files.jobs_dir() / f"job-{int(job_id)}.output"
+
+
+def _delete_abandoned_temporary_files() -> None:
+    """The half-written file of an export whose worker was killed (kill -9, out of memory)."""
+    for path in files.jobs_dir().glob("job-*.output"):
+        job_id = path.stem.removeprefix("job-")
+        if job_id.isdecimal() and not Job.objects.filter(pk=int(job_id), state=Job.State.RUNNING).exists():
+            path.unlink(missing_ok=True)
 
 
 def download_name(job: Job) -> str:

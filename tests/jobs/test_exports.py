@@ -329,3 +329,16 @@ def test_the_exports_storage_is_set_from_the_environment():
     assert result.stdout.strip() == (
         '{"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"bucket_name": "crm-exports", "default_acl": "private"}}'
     )
+
+
+def test_the_sweep_deletes_the_half_written_file_a_killed_worker_left(manager, jobs_dir):
+    from crm.jobs.exports import temporary_path
+
+    running = Job.objects.create(kind=Job.Kind.EXPORT_ORDERS, owner=manager, state=Job.State.RUNNING)
+    killed = Job.objects.create(kind=Job.Kind.EXPORT_ORDERS, owner=manager, state=Job.State.FAILED)
+    for job in (running, killed):
+        temporary_path(job.pk).write_text("ID;Создан\n1;")
+
+    sweep_expired_exports()
+
+    assert temporary_path(running.pk).exists() and not temporary_path(killed.pk).exists()
