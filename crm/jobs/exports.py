@@ -3,8 +3,8 @@ job's owner only, and deleted EXPORT_KEEP_HOURS after the job ended.
 
 What to export is kept with the job as parameters, never as a pickled queryset: for an admin export the
 list's query string (search and filters), replayed through the admin's own change list as the owner
-(crm/admin/exportjobs.py); for the export_* commands their options, given to the same selectors. Either way
-the owner's permissions are checked again when the job runs.
+(crm/admin/exportjobs.py); for the export_* commands their options, given to the command's own get_queryset().
+Either way the owner's permissions are checked again when the job runs.
 
 Rows are read from the database in chunks (queryset.iterator) and written one by one to a temporary file in
 JOBS_DIR, which is then handed to the storage: the worker never holds the export in memory.
