@@ -398,6 +398,18 @@ IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=5000)
 JOBS_DIR = env.str("JOBS_DIR", default="")
 # A finished job's file (a failed import's, kept for a retry) is deleted this many days after it ended.
 JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=7)
+# An admin export of more rows than this is written by a background job, then downloaded from its page (0 = always).
+EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=50_000)
+# A background export's file is deleted (by the worker's sweep) this many hours after the job ended.
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+# Where background exports are kept: the "exports" storage below. By default a private folder (never under a
+# public media URL; downloads go through a view that checks the job's owner). Any Django storage backend works,
+# e.g. S3 with django-storages: EXPORT_STORAGE_BACKEND=storages.backends.s3.S3Storage and
+# EXPORT_STORAGE_OPTIONS='{"bucket_name": "crm-exports", "default_acl": "private"}'.
+EXPORT_STORAGE_BACKEND = env.str("EXPORT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
+EXPORT_STORAGE_OPTIONS = env.json("EXPORT_STORAGE_OPTIONS", default={})
+# FileSystemStorage without a "location" option keeps them in <JOBS_DIR>/exports (crm.jobs.exports.export_storage).
+STORAGES["exports"] = {"BACKEND": EXPORT_STORAGE_BACKEND, "OPTIONS": EXPORT_STORAGE_OPTIONS}
 
 # ---------------------------------------------------------------------------
 # E-mail: scheduled reports (reports/schedules.py) are sent by the workers through Django's e-mail backend

@@ -2,7 +2,8 @@
 
 The export works on the list's current search and filters; imports are previewed, and nothing is
 written while a row is invalid. CSV exports stream, a chunk of rows at a time; XLSX and JSON are built
-whole in memory by import-export, so large exports are better made as CSV or with the export_* commands.
+whole in memory by import-export, which is fine below EXPORT_BACKGROUND_ROWS: a longer list, in any format,
+is written row by row by a background job (crm/admin/exportjobs.py) and downloaded from the job's page.
 
 Between the preview and the confirmation the upload waits in crm/importexport/uploads.py, reachable only
 through the signed token of the confirmation form, by the user who uploaded it (not import-export's temp
@@ -29,6 +30,7 @@ from import_export.forms import ConfirmImportForm
 from import_export.signals import post_export
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
+from crm.admin.exportjobs import export_in_background, exceeds_background_threshold
 from crm.importexport.exports import csv_download
 from crm.importexport.formats import FORMATS, FORMATS_BY_NAME, CsvFormat, ImportFileError, export_options
 from crm.importexport.limits import ImportLimits
@@ -238,7 +240,10 @@ class ImportExportAdminMixin(ImportExportMixin):
         return f"{name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
-        """A CSV export streams (same file as import-export would build); other formats are built whole."""
+        """A CSV export streams (same file as import-export would build); other formats are built whole.
+        A list longer than EXPORT_BACKGROUND_ROWS is exported by a background job instead."""
+        if exceeds_background_threshold(queryset):
+            return export_in_background(self, request, queryset, file_format)
         if not isinstance(file_format, CsvFormat):
             response = super()._do_file_export(file_format, request, queryset, export_form=export_form)
         else:

@@ -1,6 +1,7 @@
 """Base classes of the import_* and export_* management commands."""
 
 import io
+import shutil
 import sys
 from pathlib import Path
 
@@ -138,11 +139,25 @@ class ExportCommand(BaseCommand):
         parser.add_argument("-o", "--output", default="-", help=gettext_lazy("File to write; '-' for standard output."))
         parser.add_argument("--format", choices=sorted(FORMATS_BY_NAME), help=gettext_lazy("Default: from the extension, else csv."))
         parser.add_argument("--search", default="", help=gettext_lazy("Only rows matching this search, as in the lists."))
+        parser.add_argument(
+            "--background", action="store_true",
+            help=gettext_lazy("Export in a background job owned by --user and follow its progress; the file stays in "
+                              "the exports storage (its owner downloads it from the job's page in the admin)."),
+        )
+        parser.add_argument("--user", help=gettext_lazy("With --background: the job's owner."))
+        parser.add_argument("--no-progress", action="store_true", help=gettext_lazy("Hide the progress bar."))
 
     def get_queryset(self, options):
         raise NotImplementedError
 
-    def handle(self, *args, output, format, **options):
+    def job_options(self, options) -> dict:
+        """What a background job needs to build get_queryset() again (crm/jobs/exports.py)."""
+        raise NotImplementedError
+
+    job_kind = None
+    poll_seconds = 1.0
+
+    def handle(self, *args, output, format, background=False, user=None, no_progress=False, **options):
         from django.core.exceptions import ValidationError
 
         to_stdout = output == "-"
@@ -154,6 +169,9 @@ class ExportCommand(BaseCommand):
             queryset = self.get_queryset(options)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
+        if background:
+            return self.export_in_background(file_format, None if to_stdout else Path(output), user, options,
+                                             no_progress)
         resource = self.resource_class()
         binary = isinstance(file_format, XlsxFormat)
         if to_stdout:
@@ -171,6 +189,49 @@ class ExportCommand(BaseCommand):
                 count = export_to_stream(resource, queryset, file_format, stream)
         self.stderr.write(_("Exported %(count)s rows.") % {"count": count})
 
+    def export_in_background(self, file_format, output, username, options, no_progress):
+        """Queue the export as a job of --user's, follow it, then copy its file to --output if given; print
+        where the file is."""
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+        from django.utils.text import slugify
+        from django.utils.translation import get_language
+
+        from crm.jobs.exports import export_job_create, export_storage
+        from crm.jobs.models import Job
+
+        owner = get_user_model().objects.filter(username=username).first() if username else None
+        if owner is None:
+            raise CommandError(_("--background needs --user, the name of an existing user (the job's owner)."))
+        if output:
+            file_name = output.name
+        else:
+            model = self.resource_class._meta.model
+            name = slugify(str(model._meta.verbose_name_plural), allow_unicode=True)
+            file_name = f"{name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
+        format_name = next(name for name, cls in FORMATS_BY_NAME.items() if type(file_format) is cls)
+        job = export_job_create(
+            kind=self.job_kind, owner=owner, source={"source": "command", "options": self.job_options(options)},
+            format_name=format_name, file_name=file_name, language=get_language(),
+        )
+        self.stderr.write(_("Job #%(id)s queued.") % {"id": job.pk})
+        if not follow_job(self, job, no_progress=no_progress):
+            return
+        if job.state != Job.State.DONE:
+            raise CommandError(job.error)
+        storage = export_storage()
+        if output:
+            with storage.open(job.output_file, "rb") as source, output.open("wb") as target:
+                shutil.copyfileobj(source, target, 1024 * 1024)
+            where = str(output)
+        else:
+            try:
+                where = storage.path(job.output_file)
+            except NotImplementedError:  # not on this machine's disk (S3 and the like): the storage's name
+                where = job.output_file
+        self.stderr.write(_("Exported %(count)s rows.") % {"count": job.total})
+        self.stdout.write(where)
+
 
 class _NoNewline:
     """Django's OutputWrapper adds a newline to every write(); the writers bring their own."""
@@ -180,3 +241,27 @@ class _NoNewline:
 
     def write(self, text):
         self.wrapper.write(text, ending="")
+
+
+def follow_job(command, job, *, no_progress: bool) -> bool:
+    """Show a job's progress until it ends (True) or Ctrl+C stops the watching, not the job (False)."""
+    import time
+
+    from tqdm import tqdm
+
+    from crm.jobs.selectors import job_status
+
+    try:
+        with tqdm(total=job.total or None, unit=_("rows"), disable=no_progress, file=sys.stderr) as bar:
+            while True:
+                job.refresh_from_db()
+                status = job_status(job)
+                bar.total, bar.n = status["total"] or None, status["done"]
+                bar.refresh()
+                if job.finished:
+                    return True
+                time.sleep(command.poll_seconds)
+    except KeyboardInterrupt:
+        command.stderr.write(_("Job #%(id)s goes on in the background; see it in the admin under Jobs.") % {"id": job.pk})
+        return False
+

@@ -49,8 +49,9 @@ def csv_download(resource, queryset, *, selected_fields=None, **kwargs) -> Itera
     return itertools.chain(["\ufeff"], csv_chunks(headers, rows))
 
 
-def export_to_stream(resource, queryset, file_format, stream) -> int:
-    """Write every row of the queryset, read in chunks, to a text (CSV, JSON) or binary (XLSX) stream."""
+def export_to_stream(resource, queryset, file_format, stream, *, progress=None) -> int:
+    """Write every row of the queryset, read in chunks, to a text (CSV, JSON) or binary (XLSX) stream;
+    `progress(1)` is called after each row if given."""
     headers = resource.get_export_headers()
     queryset = resource.filter_export(queryset)
     count = 0
@@ -60,6 +61,8 @@ def export_to_stream(resource, queryset, file_format, stream) -> int:
         for row in export_rows(resource, queryset, **export_options(file_format)):
             count += 1
             yield row
+            if progress is not None:
+                progress(1)
 
     if isinstance(file_format, XlsxFormat):
         write_xlsx(stream, headers, rows())

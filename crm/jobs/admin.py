@@ -17,6 +17,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from crm.admin.display import ReadOnlyAdminMixin
+from crm.jobs.exports import export_context, export_download
 from crm.jobs.models import Job
 from crm.jobs.selectors import job_status, job_url, jobs_visible_to
 from crm.jobs.services import JobError, job_retry, sweep_stale_jobs
@@ -81,6 +82,7 @@ class JobAdmin(ReadOnlyAdminMixin, ModelAdmin):
         return [
             path("<int:job_id>/progress/", self.admin_site.admin_view(self.progress_view), name="jobs_job_progress"),
             path("<int:job_id>/retry/", self.admin_site.admin_view(self.retry_view), name="jobs_job_retry"),
+            path("<int:job_id>/download/", self.admin_site.admin_view(self.download_view), name="jobs_job_download"),
             *super().get_urls(),
         ]
 
@@ -104,6 +106,7 @@ class JobAdmin(ReadOnlyAdminMixin, ModelAdmin):
             "can_retry": job.state == Job.State.FAILED and job.owner_id == request.user.pk,
             "progress_url": reverse("admin:jobs_job_progress", args=[job.pk]),
             "retry_url": reverse("admin:jobs_job_retry", args=[job.pk]),
+            "export": export_context(job, request.user) if job.is_export else None,
         }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -135,3 +138,14 @@ class JobAdmin(ReadOnlyAdminMixin, ModelAdmin):
         else:
             messages.success(request, _("The job is queued again."))
         return HttpResponseRedirect(job_url(job))
+
+    def download_view(self, request, job_id):
+        """An export's file, for the job's owner only (a superuser sees others' jobs, not their files)."""
+        job = self.visible_job(request, job_id)
+        if job.owner_id != request.user.pk or not job.is_export:
+            raise PermissionDenied
+        response = export_download(job)
+        if response is None:
+            messages.warning(request, _("This export's file has expired and was deleted; export the list again."))
+            return HttpResponseRedirect(job_url(job))
+        return response

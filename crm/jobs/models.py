@@ -10,6 +10,8 @@ class Job(models.Model):
         IMPORT_CLIENTS = "import_clients", _("Client import")
         IMPORT_ORDERS = "import_orders", _("Order import")
         SCHEDULED_REPORT = "scheduled_report", _("Scheduled report")
+        EXPORT_CLIENTS = "export_clients", _("Client export")
+        EXPORT_ORDERS = "export_orders", _("Order export")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -33,6 +35,8 @@ class Job(models.Model):
     invalid = models.PositiveIntegerField(_("invalid"), default=0)
     problems = models.JSONField(_("problems"), default=list, blank=True)  # ["Line 3: email: ...", ...]
     error = models.TextField(_("error"), blank=True)
+    # An export's file in the "exports" storage; emptied when the file is deleted after EXPORT_KEEP_HOURS.
+    output_file = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -58,6 +62,10 @@ class Job(models.Model):
     def takes_file(self) -> bool:
         """Imports read an uploaded file, kept for a retry; other jobs have none."""
         return self.kind in (self.Kind.IMPORT_CLIENTS, self.Kind.IMPORT_ORDERS)
+
+    @property
+    def is_export(self) -> bool:
+        return self.kind in (self.Kind.EXPORT_CLIENTS, self.Kind.EXPORT_ORDERS)
 
     @property
     def finished(self) -> bool:

@@ -34,7 +34,7 @@ def _enqueue(job: Job) -> None:
 
 
 def job_create(*, kind: str, owner, data: bytes | None, file_name: str, params: dict, total: int = 0) -> Job:
-    """A queued job with its input (if any) stored privately, run by a worker after the commit."""
+    """A queued job with its input (if any: an export has none) stored privately, run by a worker after the commit."""
     with transaction.atomic():
         job = Job.objects.create(
             kind=kind, owner=owner, file_name=file_name[:255], params=params, total=total

@@ -52,6 +52,10 @@ def run_job(job_id: int) -> str | None:
                 from reports.schedules import run_scheduled_report
 
                 run_scheduled_report(job)
+            elif job.is_export:
+                from crm.jobs.exports import run_export
+
+                run_export(job)
             else:
                 run_import(job)
         except Exception as error:

@@ -7,6 +7,7 @@ from crm.selectors import client_list
 
 class Command(ExportCommand):
     help = _("Export clients to CSV, XLSX or JSON, to a file or standard output.")
+    job_kind = "export_clients"
     resource_class = ClientResource
 
     def add_arguments(self, parser):
@@ -15,3 +16,6 @@ class Command(ExportCommand):
 
     def get_queryset(self, options):
         return client_list(search=options["search"], status=options["status"], order_by="id")
+
+    def job_options(self, options):
+        return {"search": options["search"], "status": options["status"]}

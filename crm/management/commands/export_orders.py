@@ -7,6 +7,7 @@ from crm.selectors import order_list
 
 class Command(ExportCommand):
     help = _("Export orders to CSV, XLSX or JSON, to a file or standard output.")
+    job_kind = "export_orders"
     resource_class = OrderResource
 
     def add_arguments(self, parser):
@@ -22,3 +23,6 @@ class Command(ExportCommand):
             search_clients=True,
             order_by="id",
         )
+
+    def job_options(self, options):
+        return {"search": options["search"], "status": options["status"], "client_id": options["client_id"]}

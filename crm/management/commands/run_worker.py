@@ -2,6 +2,7 @@
 
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from crm.jobs.exports import start_export_sweeper, sweep_expired_exports
 from crm.jobs.services import sweep_old_job_files, sweep_stale_jobs
 from reports.schedules import check_schedules_in_worker
 
@@ -11,6 +12,9 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args, **options):
         sweep_old_job_files()
+        sweep_expired_exports()
+        if not options.get("batch"):
+            start_export_sweeper()  # a long-running worker deletes expired exports every few minutes
         swept = sweep_stale_jobs()
         if swept and options.get("verbosity", 1):
             self.stderr.write(f"{swept} job(s) left running by a stopped worker marked failed.")
