@@ -1,16 +1,28 @@
 """Scheduled reports in the staff UI (Analytics): when a report is made and to whom it is e-mailed. The model's
 permissions decide who sees and changes them; a worker sends them (reports/schedules.py)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.decorators import display
+from unfold.decorators import action, display
 
+from crm.admin.display import redirect
+from crm.admin.guards import object_dialog
+from crm.jobs.selectors import job_url
 from reports.models import ReportSchedule
-from reports.schedules import report_schedule_save
+from reports.schedules import report_schedule_save, report_schedule_send_now
+
+SEND_NOW_DIALOG = object_dialog(
+    ReportSchedule.objects.select_related("owner").all,
+    title=_("Send now"),
+    description=_("Make the report and e-mail it to the recipients now? The schedule's next run stays as it is."),
+    form_submit_text=_("Send"),
+)
 
 
 def _moment(moment) -> str:
@@ -23,6 +35,7 @@ class ReportScheduleAdmin(ModelAdmin):
     list_display_links = ("title",)
     list_filter = ("is_active", "period")
     list_select_related = ("owner",)
+    actions_detail = ("send_now",)
     readonly_fields = ("next_run_at", "last_sent_at", "last_error", "created_at")
     fieldsets = (
         (_("When"), {"fields": ("period", "weekday", "day_of_month", "hour")}),
@@ -59,3 +72,13 @@ class ReportScheduleAdmin(ModelAdmin):
         if not change and not request.user.is_superuser:
             obj.owner = request.user
         report_schedule_save(schedule=obj)
+
+    @action(description=_("Send now"), permissions=["change"], icon="send", dialog=SEND_NOW_DIALOG)
+    def send_now(self, request, form, object_id):
+        schedule = form.object
+        job = report_schedule_send_now(schedule=schedule)
+        if job.owner_id == request.user.pk:
+            messages.success(request, gettext("The report is queued; a worker sends it. Follow it on its job's page."))
+            return redirect(request, job_url(job))
+        messages.success(request, gettext("The report is queued; a worker sends it. The job is its owner's."))
+        return redirect(request, reverse("admin:reports_reportschedule_change", args=[schedule.pk]))

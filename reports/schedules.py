@@ -101,6 +101,22 @@ def report_schedule_save(*, schedule: ReportSchedule, now: datetime | None = Non
 # --- The worker's step ----------------------------------------------------------------------------------------------
 
 
+def _queue_report_job(schedule: ReportSchedule) -> Job:
+    return job_create(
+        kind=Job.Kind.SCHEDULED_REPORT,
+        owner=schedule.owner,
+        data=None,
+        file_name="",
+        params={"schedule_id": schedule.pk, "language": settings.LANGUAGE_CODE},
+        total=1,
+    )
+
+
+def report_schedule_send_now(*, schedule: ReportSchedule) -> Job:
+    """Queue the schedule's report at once (to try it, or the mail settings); its next run stays as it is."""
+    return _queue_report_job(schedule)
+
+
 def enqueue_due_schedules(*, now: datetime | None = None) -> list[Job]:
     """Queue a job for every active schedule whose next run has come, and move its next run on; the jobs queued."""
     now = now or timezone.now()
@@ -111,20 +127,7 @@ def enqueue_due_schedules(*, now: datetime | None = None) -> list[Job]:
     with transaction.atomic():
         # Rows another worker is queueing right now are skipped: it moves them on.
         for schedule in due.select_for_update(skip_locked=True).select_related("owner").order_by("next_run_at"):
-            jobs.append(
-                job_create(
-                    kind=Job.Kind.SCHEDULED_REPORT,
-                    owner=schedule.owner,
-                    data=None,
-                    file_name="",
-                    params={
-                        "schedule_id": schedule.pk,
-                        "due_at": schedule.next_run_at.isoformat(),
-                        "language": settings.LANGUAGE_CODE,
-                    },
-                    total=1,
-                )
-            )
+            jobs.append(_queue_report_job(schedule))
             # The first run after now, not after the missed one: one report on catch-up.
             schedule.next_run_at = next_run_after(schedule, now)
             schedule.save(update_fields=["next_run_at"])

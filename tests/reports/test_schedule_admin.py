@@ -2,9 +2,11 @@
 the POST, a non-superuser owns what they add, and the pages read in Russian."""
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.jobs.models import Job
 from reports.models import ReportSchedule
 from reports.schedules import report_schedule_save
 from tests.admin.test_russian_everywhere import english_words
@@ -107,9 +109,40 @@ def test_the_pages_are_russian(client, manager):
     schedule = report_schedule_save(schedule=ReportSchedule(owner=manager, recipients="boss@example.com"))
     ReportSchedule.objects.filter(pk=schedule.pk).update(last_error="Письмо не отправлено", last_sent_at=timezone.now())
     client.force_login(manager)
-    for url in [CHANGELIST, ADD, reverse("admin:reports_reportschedule_change", args=[schedule.pk])]:
+    for url in [CHANGELIST, ADD, reverse("admin:reports_reportschedule_change", args=[schedule.pk]),
+                reverse("admin:reports_reportschedule_send_now", args=[schedule.pk])]:
         page = client.get(url, HTTP_ACCEPT_LANGUAGE="ru")
         assert page.status_code == 200, url
         # Data: the owner's user name (and its initial in the user menu), the recipient's address.
         assert english_words(page.content.decode()) - {"manager", "M", "boss"} == set(), url
     assert "Еженедельно по понедельникам в 09:00" in client.get(CHANGELIST).content.decode()
+
+
+def test_send_now_queues_the_report_and_leaves_the_next_run(client, manager, viewer, settings, tmp_path,
+                                                             django_capture_on_commit_callbacks):
+    settings.JOBS_DIR = str(tmp_path / "jobs")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    schedule = report_schedule_save(schedule=ReportSchedule(owner=manager, recipients="boss@example.com"))
+    send_now = reverse("admin:reports_reportschedule_send_now", args=[schedule.pk])
+
+    client.force_login(viewer)
+    assert client.post(send_now, {"_form_submitted": "1"}).status_code == 403
+    client.force_login(manager)
+    assert send_now in client.get(reverse("admin:reports_reportschedule_change", args=[schedule.pk])).content.decode()
+    assert client.get(send_now).status_code == 200  # the dialog; nothing sent without its confirmation
+    assert mail.outbox == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(send_now, {"_form_submitted": "1"})
+
+    job = Job.objects.get()
+    assert response.status_code == 302 and response.url == reverse("admin:jobs_job_change", args=[job.pk])
+    assert job.state == Job.State.DONE and len(mail.outbox) == 1 and mail.outbox[0].to == ["boss@example.com"]
+    assert ReportSchedule.objects.get().next_run_at == schedule.next_run_at
+
+
+def test_send_now_for_a_schedule_that_does_not_exist_is_a_404(client, manager):
+    client.force_login(manager)
+    for object_id in ["999", "nope"]:
+        url = f"/admin/reports/reportschedule/{object_id}/send_now/"
+        assert client.post(url, {"_form_submitted": "1"}).status_code == 404
