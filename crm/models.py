@@ -134,6 +134,13 @@ def format_phone(phone: str | None) -> str:
     return "+7 ({}) {}-{}-{}".format(*match.groups()) if match else (phone or "")
 
 
+# The expression of the unique index client_email_unique_ci. A lookup by e-mail filters on it
+# (`Client.objects.alias(email_key=EMAIL_KEY).filter(email_key=...)`) so that it reads that index: `email__iexact`
+# is a LIKE on SQLite and UPPER(email) on PostgreSQL, and `email` alone has no index of its own, so each of them
+# reads every client. Stored e-mails are already lower-cased (normalize_email), so the matches are the same.
+EMAIL_KEY = Lower("email")
+
+
 phone_validator = RegexValidator(
     regex=r"^\+?[\d\s()\-.]{5,25}$",
     message=_("Enter a phone number of 5 to 25 digits; only digits, spaces, +, -, ( and ) are allowed."),
@@ -189,7 +196,7 @@ class Client(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                Lower("email"),
+                EMAIL_KEY,
                 name="client_email_unique_ci",
                 violation_error_message=_("A client with this e-mail already exists."),
             ),
