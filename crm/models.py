@@ -218,6 +218,13 @@ class Client(models.Model):
             models.Index(fields=["status", "email", "id"], name="client_status_email_idx"),
             models.Index(fields=["status", "mobile_phone", "id"], name="client_status_phone_idx"),
             models.Index(fields=["status", "added_at", "id"], name="client_status_added_idx"),
+            # The same for a list of every status (status=all), which no (status, ...) index can give in order.
+            models.Index(fields=["first_name", "id"], name="client_first_id_idx"),
+            models.Index(fields=["last_name", "id"], name="client_last_id_idx"),
+            models.Index(fields=["middle_name", "id"], name="client_middle_id_idx"),
+            models.Index(fields=["email", "id"], name="client_email_id_idx"),
+            models.Index(fields=["mobile_phone", "id"], name="client_phone_id_idx"),
+            models.Index(fields=["added_at", "id"], name="client_added_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -308,7 +315,8 @@ class Order(models.Model):
             models.CheckConstraint(condition=~models.Q(product=""), name="order_product_not_empty"),
         ]
         indexes = [
-            models.Index(fields=["status", "-id"], name="order_status_id_idx"),
+            # Ascending, so that it serves order_by=status (status, id) as well as status=X ordered by -id, backwards.
+            models.Index(fields=["status", "id"], name="order_status_id_asc_idx"),
             # (group, created_at, total_price): the report and dashboard sums per status, client or
             # product and status over a window read these indexes alone, already grouped.
             models.Index(fields=["status", "created_at", "total_price"], name="order_status_created_sum_idx"),
@@ -323,6 +331,10 @@ class Order(models.Model):
             models.Index(fields=["product", "id"], name="order_product_id_idx"),
             models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
             models.Index(fields=["status", "total_price", "id"], name="order_status_total_idx"),
+            models.Index(fields=["status", "product", "id"], name="order_status_product_idx"),
+            models.Index(fields=["status", "quantity", "id"], name="order_status_quantity_idx"),
+            models.Index(fields=["status", "price", "id"], name="order_status_price_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="order_status_created_id_idx"),
             # The full-text search indexes on search_text are vendor-specific: see migration 0004.
         ]
 
