@@ -134,6 +134,13 @@ def format_phone(phone: str | None) -> str:
     return "+7 ({}) {}-{}-{}".format(*match.groups()) if match else (phone or "")
 
 
+# The expression of the unique index client_email_unique_ci. A lookup by e-mail filters on it
+# (`Client.objects.alias(email_key=EMAIL_KEY).filter(email_key=...)`) so that it reads that index: `email__iexact`
+# is a LIKE on SQLite and UPPER(email) on PostgreSQL, and `email` alone has no index of its own, so each of them
+# reads every client. Stored e-mails are already lower-cased (normalize_email), so the matches are the same.
+EMAIL_KEY = Lower("email")
+
+
 phone_validator = RegexValidator(
     regex=r"^\+?[\d\s()\-.]{5,25}$",
     message=_("Enter a phone number of 5 to 25 digits; only digits, spaces, +, -, ( and ) are allowed."),
@@ -189,7 +196,7 @@ class Client(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                Lower("email"),
+                EMAIL_KEY,
                 name="client_email_unique_ci",
                 violation_error_message=_("A client with this e-mail already exists."),
             ),
@@ -211,6 +218,13 @@ class Client(models.Model):
             models.Index(fields=["status", "email", "id"], name="client_status_email_idx"),
             models.Index(fields=["status", "mobile_phone", "id"], name="client_status_phone_idx"),
             models.Index(fields=["status", "added_at", "id"], name="client_status_added_idx"),
+            # The same for a list of every status (status=all), which no (status, ...) index can give in order.
+            models.Index(fields=["first_name", "id"], name="client_first_id_idx"),
+            models.Index(fields=["last_name", "id"], name="client_last_id_idx"),
+            models.Index(fields=["middle_name", "id"], name="client_middle_id_idx"),
+            models.Index(fields=["email", "id"], name="client_email_id_idx"),
+            models.Index(fields=["mobile_phone", "id"], name="client_phone_id_idx"),
+            models.Index(fields=["added_at", "id"], name="client_added_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -301,7 +315,8 @@ class Order(models.Model):
             models.CheckConstraint(condition=~models.Q(product=""), name="order_product_not_empty"),
         ]
         indexes = [
-            models.Index(fields=["status", "-id"], name="order_status_id_idx"),
+            # Ascending, so that it serves order_by=status (status, id) as well as status=X ordered by -id, backwards.
+            models.Index(fields=["status", "id"], name="order_status_id_asc_idx"),
             # (group, created_at, total_price): the report and dashboard sums per status, client or
             # product and status over a window read these indexes alone, already grouped.
             models.Index(fields=["status", "created_at", "total_price"], name="order_status_created_sum_idx"),
@@ -316,6 +331,10 @@ class Order(models.Model):
             models.Index(fields=["product", "id"], name="order_product_id_idx"),
             models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
             models.Index(fields=["status", "total_price", "id"], name="order_status_total_idx"),
+            models.Index(fields=["status", "product", "id"], name="order_status_product_idx"),
+            models.Index(fields=["status", "quantity", "id"], name="order_status_quantity_idx"),
+            models.Index(fields=["status", "price", "id"], name="order_status_price_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="order_status_created_id_idx"),
             # The full-text search indexes on search_text are vendor-specific: see migration 0004.
         ]
 

@@ -10,7 +10,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from crm.models import Client, Order, normalize_email
+from crm.models import EMAIL_KEY, Client, Order, normalize_email
 
 CLIENT_EDITABLE_FIELDS = ("first_name", "last_name", "middle_name", "mobile_phone", "email", "status")
 ORDER_EDITABLE_FIELDS = ("client", "product", "quantity", "price", "description", "status")
@@ -27,7 +27,8 @@ class ClientEmailTaken(ValidationError):
 def client_check_email_free(client: Client) -> None:
     """Raise ClientEmailTaken when another client already has this client's e-mail (any case)."""
     existing_id = (
-        Client.objects.filter(email__iexact=normalize_email(client.email))
+        Client.objects.alias(email_key=EMAIL_KEY)
+        .filter(email_key=normalize_email(client.email))
         .exclude(pk=client.pk)
         .values_list("pk", flat=True)
         .first()

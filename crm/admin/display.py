@@ -51,6 +51,17 @@ class CachedHeadersChangeList(ChangeList):
     """unfold rebuilds every column header (with its sorting links) for each row of the list;
     remembering the links makes 50 rows cost one set of headers, not fifty."""
 
+    def _get_deterministic_ordering(self, ordering):
+        ordering = super()._get_deterministic_ordering(ordering)
+        # Ties are broken by -pk (Django's) or -id (the queryset's own order) whatever the direction of the
+        # sorted column. With the id in the column's direction, the (column, id) indexes give the page in
+        # order instead of every tie being sorted.
+        if len(ordering) > 1 and ordering[-1] in ("-pk", "-id"):
+            column = ordering[-2]
+            descending = column.startswith("-") if isinstance(column, str) else getattr(column, "descending", True)
+            ordering[-1] = "-pk" if descending else "pk"
+        return ordering
+
     def get_ordering_field_columns(self):
         if not hasattr(self, "_ordering_field_columns"):
             self._ordering_field_columns = super().get_ordering_field_columns()

@@ -26,7 +26,7 @@ from crm.importexport.widgets import (
     is_blank,
     text_field,
 )
-from crm.models import Client, Order, normalize_email
+from crm.models import EMAIL_KEY, Client, Order, normalize_email
 
 
 class ClientResource(BulkImportResource):
@@ -82,7 +82,8 @@ class ClientResource(BulkImportResource):
         self.existing = {}
         for chunk in chunks(emails):
             # E-mails are stored lower-cased (Client.normalize_fields), so `in` matches case-insensitively.
-            self.existing.update({client.email: client for client in Client.objects.filter(email__in=chunk)})
+            clients = Client.objects.alias(email_key=EMAIL_KEY).filter(email_key__in=chunk)
+            self.existing.update({client.email: client for client in clients})
 
     def existing_instance(self, row):
         client = self.existing.get(self.email_key(row.get("E-mail")))
@@ -211,7 +212,8 @@ class OrderResource(BulkImportResource):
             self.existing.update({order.pk: order for order in Order.objects.filter(pk__in=chunk)})
         self.clients_by_email = {}
         for chunk in chunks(emails):
-            self.clients_by_email.update({c.email: c for c in Client.objects.filter(email__in=chunk)})
+            clients = Client.objects.alias(email_key=EMAIL_KEY).filter(email_key__in=chunk)
+            self.clients_by_email.update({c.email: c for c in clients})
         self.clients_by_id = {client.pk: client for client in self.clients_by_email.values()}
         for chunk in chunks(client_ids - set(self.clients_by_id)):
             self.clients_by_id.update({c.pk: c for c in Client.objects.filter(pk__in=chunk)})

@@ -159,3 +159,35 @@ def test_single_reads_cost_a_fixed_number_of_queries(manager_api, django_assert_
         response = manager_api.get(path.format(**ids))
 
     assert response.status_code == 200
+
+
+# Every write reads and writes a fixed set of rows: the JWT user and permissions, the row (locked), the e-mail
+# check, the row and its history record.
+MAX_WRITE_QUERIES = 12
+
+
+def _write_calls(client_id: int, order_id: int, run: int):
+    return [
+        ("post", "/api/clients/add/", {"first_name": "Анна", "last_name": "Счётова", "email": f"anna{run}@example.com"}),
+        ("post", f"/api/clients/edit/{client_id}/", {"email": f"edited{run}@example.com", "middle_name": "Ивановна"}),
+        ("delete", f"/api/clients/delete/{client_id}/", None),
+        ("post", "/api/orders/add/", {"client": client_id, "product": "Ноутбук", "quantity": "2", "price": "10"}),
+        ("post", f"/api/orders/edit/{order_id}/", {"quantity": "3", "status": "Completed"}),
+        ("delete", f"/api/orders/delete/{order_id}/", None),
+    ]
+
+
+def test_writes_cost_the_same_queries_at_any_size(manager_api, django_assert_max_num_queries):
+    manager_api.get("/api/clients/get/")  # the user and permissions, then cached for the next requests
+    counts = []
+    for run, rows in enumerate((3, 60)):
+        _make_orders(rows)
+        order = OrderFactory()
+        queries = []
+        for method, path, data in _write_calls(order.client_id, order.pk, run):
+            with django_assert_max_num_queries(MAX_WRITE_QUERIES) as captured:
+                response = getattr(manager_api, method)(path, data) if data else getattr(manager_api, method)(path)
+            assert response.status_code == 200, response.content
+            queries.append(len(captured.captured_queries))
+        counts.append(queries)
+    assert counts[0] == counts[1]
