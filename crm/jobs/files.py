@@ -69,11 +69,11 @@ class ProgressWriter:
         self.total = total
         self.interval = interval
         self.done = 0
-        self.last = 0.0
+        self.last: float | None = None  # the first call always writes
 
     def __call__(self, count: int = 1) -> None:
         self.done += count
         now = time.monotonic()
-        if now - self.last >= self.interval or self.done >= self.total:
+        if self.last is None or now - self.last >= self.interval or self.done >= self.total:
             self.last = now
             write_progress(self.job_id, self.done, self.total)
