@@ -206,8 +206,9 @@ def format_scale_table(small: dict, big: dict, *, repeat: int, ceiling: RateResu
         target_text, check = scale_target(name)
         before = small_rows.get(name, {})
         if "error" in row or "median_ms" not in before:
-            lines.append(f"| {name} | {before.get('median_ms', before.get('error', '—'))} | "
-                         f"{row.get('median_ms', row.get('error'))} | — | {target_text} | — |")
+            cells = [f"{side['median_ms']:,.1f}" if "median_ms" in side else side.get("error", "—")
+                     for side in (before, row)]
+            lines.append(f"| {name} | {cells[0]} | {cells[1]} | — | {target_text} | — |")
             continue
         growth = row["median_ms"] / before["median_ms"] if before["median_ms"] else float("inf")
         ok = check(row["median_ms"], growth) if check else None
