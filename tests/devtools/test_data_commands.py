@@ -165,12 +165,18 @@ def test_generate_data_keeps_the_indexes_and_the_search_index(db):
         assert counted == 2500
 
 
-def test_generate_data_command_prints_its_time(db):
+def test_generate_data_measures_each_phase_and_the_command_prints_the_time(db):
     from io import StringIO
 
+    from crm.devtools.datagen import generate_data
+
+    timings = generate_data(clients=2, orders=3, days=5, seed=1, progress=False)
+    phases = ("clients", "orders", "indexes", "statistics")
+    assert all(timings[phase] >= 0 for phase in phases)
+    assert timings["total"] >= sum(timings[phase] for phase in phases) * 0.99 and timings["cpu"] > 0
     out = StringIO()
     call_command("generate_data", "--clients", "2", "--orders", "3", "--no-progress", stdout=out)
-    assert "s (" in out.getvalue().splitlines()[-1]
+    assert "с (" in out.getvalue().splitlines()[-1]  # Russian by default: "Время: 0.1 с (клиенты …"
 
 
 @pytest.mark.django_db
