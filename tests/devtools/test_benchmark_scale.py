@@ -75,9 +75,9 @@ def test_the_big_data_set_lives_beside_the_small_one(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    (["--scale", "200000"], "CLIENTS:ORDERS"),
-    (["--scale", "0:5"], "CLIENTS:ORDERS"),
-    (["--scale", "20000:200000"], "must differ"),
+    (["--scale", "200000"], "КЛИЕНТЫ:ЗАКАЗЫ"),  # Russian, the default language
+    (["--scale", "0:5"], "КЛИЕНТЫ:ЗАКАЗЫ"),
+    (["--scale", "20000:200000"], "должен отличаться"),
     (["--scale", "2:3", "--workers", "2:fast"], "not a worker setting"),
 ])
 def test_the_command_refuses_bad_options_before_building_anything(arguments, message):
