@@ -14,6 +14,7 @@ import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -248,12 +249,6 @@ def reset_id_sequence(model) -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
-
-
-def no_style():
-    from django.core.management.color import no_style as django_no_style
-
-    return django_no_style()
 
 
 def generate_data(*, clients: int, orders: int, days: int, seed: int | None, progress: bool) -> dict[str, float]:
