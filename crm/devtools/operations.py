@@ -85,7 +85,8 @@ def interleaved(calls: list, times: int) -> list[list[float]]:
     return samples
 
 
-def run_operations(ports: list[int], *, repeat: int, log) -> list[list[tuple[str, list[float] | str]]]:
+def run_operations(ports: list[int], *, repeat: int, log, export: bool = True
+                   ) -> list[list[tuple[str, list[float] | str]]]:
     """Every operation against each server (one port each), their timed requests taking turns; one list of
     (operation, samples or an error text) per server. The data used (a client, a phone) come from the first."""
     apis = [Session(port) for port in ports]
@@ -151,6 +152,38 @@ def run_operations(ports: list[int], *, repeat: int, log) -> list[list[tuple[str
     measure("order search 'ноутбук'", post("/api/orders/get/", {"search": "ноутбук"}))
     measure("orders of one client", post("/api/orders/get/", {"client_id": client_id}))
 
+    added_client, serial = {}, iter(range(10**9))
+    run_tag = f"{time.time_ns() % 10**12}"
+
+    def new_client(api, label="bench"):
+        email = f"{label}.{run_tag}.{next(serial)}@example.com"
+        response = api.request("POST", "/api/clients/add/", {
+            "first_name": "Тест", "last_name": "Замеров", "email": email,
+            "mobile_phone": f"+7999{next(serial) % 10**7:07d}"})
+        return {"id": json.loads(response.body)["id"], "email": email}
+
+    def add_client(api):
+        client = new_client(api)
+        added_client.setdefault(api.port, client)
+
+    def edit_client(api):
+        client = added_client.get(api.port, {"id": client_id})
+        # With the e-mail: its uniqueness check is the part of an edit that could grow with the table.
+        fields = {"last_name": "Замеренный", **({"email": client["email"]} if "email" in client else {})}
+        api.request("POST", f"/api/clients/edit/{client['id']}/", fields)
+
+    measure("add client", add_client)
+    measure("get client", lambda api: api.request("POST", f"/api/clients/get/{added_client.get(api.port, {}).get('id', client_id)}/", {}))
+    measure("edit client", edit_client)
+    # Each delete takes a row of its own, added beforehand (untimed): the warm-up and `repeat` timed calls.
+    doomed_clients = {}
+    for api in apis:
+        try:
+            doomed_clients[api.port] = [new_client(api, "doomed")["id"] for _ in range(repeat + 1)]
+        except Exception:
+            doomed_clients[api.port] = []
+    measure("delete client", lambda api: api.request("DELETE", f"/api/clients/delete/{doomed_clients[api.port].pop()}/"))
+
     added_order = {}
 
     def add_order(api):
@@ -162,6 +195,15 @@ def run_operations(ports: list[int], *, repeat: int, log) -> list[list[tuple[str
     measure("get order", lambda api: api.request("POST", f"/api/orders/get/{added_order.get(api.port, 1)}/", {}))
     measure("edit order", lambda api: api.request("POST", f"/api/orders/edit/{added_order.get(api.port, 1)}/",
                                                   {"quantity": "3", "description": "Изменено"}))
+    doomed_orders = {}
+    for api in apis:
+        try:
+            doomed_orders[api.port] = [json.loads(api.request("POST", "/api/orders/add/", {
+                "client": client_id, "product": "Заказ на удаление", "quantity": "1", "price": "100.00"}).body)["id"]
+                for _ in range(repeat + 1)]
+        except Exception:
+            doomed_orders[api.port] = []
+    measure("delete order", lambda api: api.request("DELETE", f"/api/orders/delete/{doomed_orders[api.port].pop()}/"))
     for period in ("week", "month", "year"):
         measure(f"report {period}", post("/api/reports/new/", {"period": period}), max(3, repeat // 4))
 
@@ -177,5 +219,6 @@ def run_operations(ports: list[int], *, repeat: int, log) -> list[list[tuple[str
     for name, path in (("admin client list", "/admin/crm/client/"), ("admin order list", "/admin/crm/order/"),
                        ("admin dashboard", "/admin/")):
         measure(name, lambda admin, path=path: admin.request("GET", path, auth=False), max(3, repeat // 4), admins)
-    measure("export all orders (CSV)", export_orders_csv, 1, admins)
+    if export:
+        measure("export all orders (CSV)", export_orders_csv, 1, admins)
     return results

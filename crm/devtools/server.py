@@ -115,12 +115,67 @@ def build_data(env, *, clients: int, orders: int, days: int, reuse: bool, log) -
     manage(env, "collectstatic", "--noinput", "-v0")
 
 
-def sqlite_scratch_url(reuse: bool) -> str:
+def sqlite_scratch_url(reuse: bool, suffix: str = "") -> str:
+    """The scratch SQLite file (BENCH_SQLITE_FILE); a suffix names another data set beside it."""
     path = Path(os.environ.get("BENCH_SQLITE_FILE", "/tmp/crm_bench.sqlite3"))
+    if suffix:
+        path = path.with_name(f"{path.stem}_{suffix}{path.suffix}")
     if not reuse:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}"
+
+
+def scaled_url(database_url: str | None, *, clients: int, orders: int, reuse: bool) -> str:
+    """The database of a second data set of the given size: a scratch SQLite file beside the first, or a
+    PostgreSQL database named after the first (crm_bench -> crm_bench_200000x2000000)."""
+    suffix = f"{clients}x{orders}"
+    if not database_url:
+        return sqlite_scratch_url(reuse, suffix)
+    base, _slash, name = database_url.rpartition("/")
+    name, question, query = name.partition("?")
+    return f"{base}/{name}_{suffix}{question}{query}"
+
+
+# gunicorn for the benchmark, as the README's deployment section runs it (see there why).
+GUNICORN_WORKERS = 2
+GUNICORN_WORKER_CLASS = "gthread"
+GUNICORN_THREADS = 4
+GUNICORN_KEEP_ALIVE = 5
+
+
+@dataclass(frozen=True)
+class Workers:
+    """How gunicorn serves: worker processes, their class and threads per worker."""
+
+    workers: int = GUNICORN_WORKERS
+    worker_class: str = GUNICORN_WORKER_CLASS
+    threads: int = GUNICORN_THREADS
+
+    def arguments(self) -> list[str]:
+        arguments = [f"--workers={self.workers}", f"--worker-class={self.worker_class}",
+                     f"--keep-alive={GUNICORN_KEEP_ALIVE}"]
+        if self.worker_class == "gthread":
+            arguments.append(f"--threads={self.threads}")
+        return arguments
+
+    def __str__(self) -> str:
+        threads = f" × {self.threads} threads" if self.worker_class == "gthread" else ""
+        return f"{self.workers} {self.worker_class} workers{threads}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Workers":
+        """"2", "2:sync", "2:gthread:4" (workers, class, threads)."""
+        parts = text.split(":")
+        try:
+            workers = int(parts[0])
+            worker_class = parts[1] if len(parts) > 1 else GUNICORN_WORKER_CLASS
+            threads = int(parts[2]) if len(parts) > 2 else (GUNICORN_THREADS if worker_class == "gthread" else 1)
+        except ValueError:
+            raise ValueError(f"not a worker setting: {text!r} (e.g. 2, 2:sync, 2:gthread:4)")
+        if workers < 1 or threads < 1 or worker_class not in ("sync", "gthread"):
+            raise ValueError(f"not a worker setting: {text!r} (e.g. 2, 2:sync, 2:gthread:4)")
+        return cls(workers, worker_class, threads)
 
 
 def free_port() -> int:
@@ -129,11 +184,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(env, port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(env, port: int, workers: "int | Workers") -> subprocess.Popen:
+    """gunicorn on loopback; `workers` as a number means that many sync workers."""
+    if isinstance(workers, int):
+        workers = Workers(workers, "sync", 1)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "crm.wsgi:application", f"--bind={HOST}:{port}", f"--workers={workers}",
-         "--worker-class=sync", "--timeout=120", "--log-level=warning",
+        [str(gunicorn), "crm.wsgi:application", f"--bind={HOST}:{port}", *workers.arguments(),
+         "--timeout=120", "--log-level=warning",
          *os.environ.get("BENCH_GUNICORN_ARGS", "").split()],
         env=env, cwd=settings.BASE_DIR,
     )
@@ -160,10 +218,11 @@ class Server:
     orders: int
     process: subprocess.Popen | None = None
     port: int = 0
+    workers: Workers = Workers()
 
     def start(self) -> None:
         self.port = free_port()
-        self.process = start_gunicorn(self.env, self.port, workers=2)
+        self.process = start_gunicorn(self.env, self.port, self.workers)
 
     def stop(self) -> None:
         if self.process is None:

@@ -97,7 +97,7 @@ def format_table(summary: dict, *, database: str, clients: int, orders: int, rep
         title,
         "",
         f"{summary.get('date') or utc_now()}; {machine_description()}.  ",
-        f"gunicorn with 2 sync workers and production settings on loopback; one client opening a new "
+        f"gunicorn ({summary.get('workers', '2 sync workers')}) with production settings on loopback; one client opening a new "
         f"connection per request; {repeat} timed requests per operation after a warm-up (reports and admin "
         f"pages {max(3, repeat // 4)}, the export 1).",
         "",
@@ -162,4 +162,92 @@ def format_table(summary: dict, *, database: str, clients: int, orders: int, rep
     else:
         add("peak RSS of a gunicorn worker (whole run, export included)", f"{rss:,.0f} MB" if rss else "n/a", "",
             f"< {WORKER_MB:.0f} MB", (rss < WORKER_MB) if rss else None, " — | — |")
+    return "\n".join(lines)
+
+
+# Issue 16: the same speed at ten times the data (measured at the big data set, growth against the small one).
+SCALE_API_MS, SCALE_GROWTH = 10.0, 1.2
+SCALE_REPORT_MS = {"report week": 30.0, "report month": 30.0, "report year": 50.0}
+SCALE_RATE_PER_SECOND = 1000.0
+
+
+def scale_target(name: str) -> tuple[str, object]:
+    """The issue-16 target of an operation as text and as a check of (big median, growth); (—, None) if none."""
+    if name == "token":
+        return "—", None
+    if name in SCALE_REPORT_MS:
+        limit = SCALE_REPORT_MS[name]
+        return f"≤ {limit:.0f} ms", lambda median, growth: median <= limit
+    if name.startswith("admin"):
+        return f"≤ {ADMIN_MS:.0f} ms", lambda median, growth: median <= ADMIN_MS
+    return (f"≤ {SCALE_API_MS:.0f} ms, growth ≤ {SCALE_GROWTH}×",
+            lambda median, growth: median <= SCALE_API_MS and growth <= SCALE_GROWTH)
+
+
+def format_scale_table(small: dict, big: dict, *, repeat: int, ceiling: RateResult | None = None,
+                       rate_seconds: float = 0) -> str:
+    """A Markdown block: one row per operation with its median on the small and the big data set, the growth
+    and the target at the big one."""
+    lines = [
+        f"### Scale: {big['database']}, {small['clients']:,} clients / {small['orders']:,} orders → "
+        f"{big['clients']:,} clients / {big['orders']:,} orders",
+        "",
+        f"{big.get('date') or utc_now()}; {big.get('machine') or machine_description()}.  ",
+        f"gunicorn ({big.get('workers', '')}), production settings, loopback; both servers in one run, each "
+        f"operation's requests taking turns between them; one client, a new connection per request; {repeat} "
+        f"timed requests per operation after a warm-up (reports and admin pages {max(3, repeat // 4)}).",
+        "",
+        "| operation | small median ms | big median ms | growth (big/small) | target (big) | result |",
+        "|---|--:|--:|--:|---|:-:|",
+    ]
+    small_rows = {row["operation"]: row for row in small["rows"]}
+    for row in big["rows"]:
+        name = row["operation"]
+        target_text, check = scale_target(name)
+        before = small_rows.get(name, {})
+        if "error" in row or "median_ms" not in before:
+            cells = [f"{side['median_ms']:,.1f}" if "median_ms" in side else side.get("error", "—")
+                     for side in (before, row)]
+            lines.append(f"| {name} | {cells[0]} | {cells[1]} | — | {target_text} | — |")
+            continue
+        growth = row["median_ms"] / before["median_ms"] if before["median_ms"] else float("inf")
+        ok = check(row["median_ms"], growth) if check else None
+        lines.append(f"| {name} | {before['median_ms']:,.1f} | {row['median_ms']:,.1f} | {growth:.2f}× | "
+                     f"{target_text} | {verdict(ok)} |")
+    small_rate, big_rate = small["rate"], big["rate"]
+    name = f"orders list, 8 kept-alive connections, {rate_seconds:.0f} s (req/s)"
+    if "error" in small_rate or "error" in big_rate:
+        lines.append(f"| {name} | {small_rate.get('error', '')} | {big_rate.get('error', '')} | — | — | — |")
+    else:
+        failed = f" ({big_rate['errors']} failed: {big_rate['first_error']})" if big_rate["errors"] else ""
+        ok = big_rate["per_second"] >= SCALE_RATE_PER_SECOND and not big_rate["errors"]
+        growth = small_rate["per_second"] / big_rate["per_second"] if big_rate["per_second"] else float("inf")
+        lines.append(f"| {name}{failed} | {small_rate['per_second']:,.0f} | {big_rate['per_second']:,.0f} | "
+                     f"{growth:.2f}× | ≥ {SCALE_RATE_PER_SECOND:,.0f} req/s | {verdict(ok)} |")
+    if ceiling is not None:
+        lines += ["", f"The load generator's own ceiling (8 kept-alive connections to a loopback server that "
+                      f"answers at once): {ceiling.per_second:,.0f} req/s."]
+    return "\n".join(lines)
+
+
+def format_throughput_table(database: str, clients: int, orders: int, rows, *, ceiling: RateResult,
+                            seconds: float) -> str:
+    """A Markdown block: req/s on the orders list with 8 connections under each gunicorn setting."""
+    lines = [
+        f"### Throughput: {database}, {clients:,} clients, {orders:,} orders",
+        "",
+        f"{utc_now()}; {machine_description()}.  ",
+        f"The orders list (POST /api/orders/get/) with 8 concurrent connections for {seconds:.0f} s per cell; "
+        f"the load generator (crm/devtools/loadgen.py) reaches {ceiling.per_second:,.0f} req/s against a loopback "
+        "server that answers at once.",
+        "",
+        f"| gunicorn | kept-alive connections (req/s) | a new connection per request (req/s) | target |",
+        "|---|--:|--:|---|",
+    ]
+    for setting, kept, fresh in rows:
+        cells = []
+        for result in (kept, fresh):
+            failed = f" ({result.errors} failed: {result.first_error})" if result.errors else ""
+            cells.append(f"{result.per_second:,.0f}{failed}")
+        lines.append(f"| {setting} | {cells[0]} | {cells[1]} | ≥ {SCALE_RATE_PER_SECOND:,.0f} req/s |")
     return "\n".join(lines)

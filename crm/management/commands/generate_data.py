@@ -24,11 +24,15 @@ class Command(BaseCommand):
             raise CommandError(_("Orders need at least one client."))
         if clients < 0 or orders < 0 or days < 1:
             raise CommandError(_("The counts must not be negative and --days must be at least 1."))
-        generate_data(
+        timings = generate_data(
             clients=clients, orders=orders, days=days, seed=seed, progress=not no_progress and self.stdout.isatty()
         )
         self.stdout.write(
             self.style.SUCCESS(
                 _("Generated %(clients)d clients and %(orders)d orders.") % {"clients": clients, "orders": orders}
             )
+        )
+        self.stdout.write(
+            _("Time: %(total).1f s (clients %(clients).1f s, orders %(orders).1f s, indexes %(indexes).1f s, "
+              "planner statistics %(statistics).1f s); CPU time of this process %(cpu).1f s.") % timings
         )
