@@ -326,6 +326,9 @@ def rebuild(*, now: datetime | None = None) -> None:
         for period in PERIOD_DAYS:
             first_day, end_day = whole_days(*_window(period, now))
             period_move(period, min(first_day, end_day), end_day)
+        # The planner's statistics of the rollups, which a rebuild changes wholesale.
+        for table in (HOUR, DAY, CLIENT_DAY, PERIOD, PERIOD_CLIENT):
+            cursor.execute(f"ANALYZE {table}")
 
 
 def _window(period: str, now: datetime) -> tuple[datetime, datetime]:
