@@ -99,22 +99,22 @@ class RollupClientDay(models.Model):
 
 
 class RollupPeriod(models.Model):
-    """The whole UTC days [first_day, end_day) that a period's client sums (RollupPeriodClient) cover.
+    """The whole UTC hours [first_hour, end_hour) that a period's client sums (RollupPeriodClient) cover.
 
     A report moves them to its own window first (reports.rollups.period_move); order writes keep the sums
     of the days inside exact.
     """
 
     period = models.CharField(max_length=5, primary_key=True)
-    first_day = models.IntegerField(default=0)
-    end_day = models.IntegerField(default=0)
+    first_hour = models.BigIntegerField(default=0)
+    end_hour = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "reports_rollup_period"
 
 
 class RollupPeriodClient(models.Model):
-    """One client's orders over the days of a period's RollupPeriod: how many and their sum."""
+    """One client's orders over the hours of a period's RollupPeriod: how many and their sum."""
 
     period = models.CharField(max_length=5)
     client_id = models.BigIntegerField()

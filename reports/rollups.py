@@ -9,7 +9,7 @@ per row. `manage.py rebuild_rollups` recomputes everything from the orders.
 
 Tables (reports/models.py): per UTC hour (count, sum), per UTC day × status × product (count, sum), clients
 added per UTC day, and per report period the (count, sum) of each client over the whole UTC days of the
-period's current window (RollupPeriod). Sums are whole cents written as hi × 10^7 + lo, 0 <= lo < 10^7:
+period's current window of whole UTC hours (RollupPeriod). Sums are whole cents written as hi × 10^7 + lo, 0 <= lo < 10^7:
 an order has at most 10^14 cents (crm.models.MAX_ORDER_TOTAL; 10^16 for rows older than the bound), so hi
 grows by at most 10^9 per order and no column overflows before 9·10^9 orders in one row.
 
@@ -112,7 +112,7 @@ def _sqlite_apply(row: str, sign: int) -> list[str]:
         f"ON CONFLICT (day, status, product) DO UPDATE SET {_upsert_set(DAY)};",
         f"INSERT INTO {PERIOD_CLIENT} (period, client_id, count, hi, lo) "
         f"SELECT period, {row}.client_id, {count}, {hi}, {lo} FROM {PERIOD} "
-        f"WHERE first_day <= {day} AND {day} < end_day "
+        f"WHERE first_hour <= {hour} AND {hour} < end_hour "
         f"ON CONFLICT (period, client_id) DO UPDATE SET {_upsert_set(PERIOD_CLIENT)};",
     ]
 
@@ -179,7 +179,7 @@ def _pg_apply(sources: list[tuple[str, int]]) -> str:
         PERFORM pg_advisory_xact_lock_shared({PERIOD_LOCK_KEY});
         INSERT INTO {PERIOD_CLIENT} AS t (period, client_id, count, hi, lo)
         SELECT p.period, c.client_id, sum(sign), {hi}, {lo}
-        FROM ({changed}) AS c JOIN {PERIOD} AS p ON p.first_day <= {day} AND {day} < p.end_day
+        FROM ({changed}) AS c JOIN {PERIOD} AS p ON p.first_hour <= {hour} AND {hour} < p.end_hour
         GROUP BY 1, 2 {having}
         ORDER BY 1, 2
         ON CONFLICT (period, client_id) DO UPDATE SET {_upsert_set('t')};
@@ -264,7 +264,7 @@ def install_period_trigger(cursor, vendor: str) -> None:
             cursor.execute(sql)
     if vendor in ("sqlite", "postgresql"):
         for period in PERIOD_DAYS:
-            cursor.execute(f"INSERT INTO {PERIOD} (period, first_day, end_day) VALUES ('{period}', 0, 0)")
+            cursor.execute(f"INSERT INTO {PERIOD} (period, first_hour, end_hour) VALUES ('{period}', 0, 0)")
 
 
 def drop_period_trigger(cursor, vendor: str) -> None:
@@ -273,7 +273,7 @@ def drop_period_trigger(cursor, vendor: str) -> None:
     elif vendor == "postgresql":
         cursor.execute(f"DROP TRIGGER IF EXISTS reports_rollup_period_move ON {PERIOD}")
         cursor.execute("DROP FUNCTION IF EXISTS reports_rollup_period_move()")
-        cursor.execute("DROP FUNCTION IF EXISTS reports_rollup_period_add(text, integer, integer, integer)")
+        cursor.execute("DROP FUNCTION IF EXISTS reports_rollup_period_add(text, bigint, bigint, integer)")
 
 
 def drop_triggers(cursor, vendor: str) -> None:
@@ -319,13 +319,13 @@ def rebuild(*, now: datetime | None = None) -> None:
         # Start every period over: from no days, the move trigger reads the whole window.
         for period in PERIOD_DAYS:
             cursor.execute(
-                f"INSERT INTO {PERIOD} (period, first_day, end_day) VALUES (%s, 0, 0) ON CONFLICT (period) DO NOTHING",
+                f"INSERT INTO {PERIOD} (period, first_hour, end_hour) VALUES (%s, 0, 0) ON CONFLICT (period) DO NOTHING",
                 [period],
             )
-        cursor.execute(f"UPDATE {PERIOD} SET first_day = 0, end_day = 0")
+        cursor.execute(f"UPDATE {PERIOD} SET first_hour = 0, end_hour = 0")
         for period in PERIOD_DAYS:
-            first_day, end_day = whole_days(*_window(period, now))
-            period_move(period, min(first_day, end_day), end_day)
+            first_hour, end_hour = whole_hours(*_window(period, now))
+            period_move(period, first_hour, end_hour)
         # The planner's statistics of the rollups, which a rebuild changes wholesale.
         for table in (HOUR, DAY, CLIENT_DAY, PERIOD, PERIOD_CLIENT):
             cursor.execute(f"ANALYZE {table}")
@@ -376,11 +376,6 @@ def _ceil(moment: datetime, unit: int) -> int:
     return -int((-moment.timestamp()) // unit)
 
 
-def whole_days(start: datetime, end: datetime) -> tuple[int, int]:
-    """The UTC days wholly inside [start, end): [first, end_day), empty when first >= end_day."""
-    return _ceil(start, DAY_SECONDS), _floor(end, DAY_SECONDS)
-
-
 def whole_hours(start: datetime, end: datetime) -> tuple[int, int]:
     return _ceil(start, 3600), _floor(end, 3600)
 
@@ -397,14 +392,14 @@ def edges(start: datetime, end: datetime, unit: int) -> tuple[int, int, list[tup
 # -- Periods: per-client sums over the whole days of a window --------------------------------------------
 
 
-def _day_start(day: str, vendor: str) -> str:
+def _hour_start(hour: str, vendor: str) -> str:
     if vendor == "sqlite":
-        return f"datetime(({day}) * 86400, 'unixepoch')"
-    return f"to_timestamp(({day})::bigint * 86400)"
+        return f"datetime(({hour}) * 3600, 'unixepoch')"
+    return f"to_timestamp(({hour})::bigint * 3600)"
 
 
 def _period_add_sql(period: str, first: str, end: str, sign: str, vendor: str, condition: str = "true") -> str:
-    """Add (sign 1) or subtract (sign -1) the orders of the UTC days [first, end) to a period's client sums."""
+    """Add (sign 1) or subtract (sign -1) the orders of the UTC hours [first, end) to a period's client sums."""
     cents = cents_sql("total_price", vendor)
     count, hi, lo = _grouped_delta(
         f"{sign} * count(*)",
@@ -414,7 +409,7 @@ def _period_add_sql(period: str, first: str, end: str, sign: str, vendor: str, c
     return (
         f"INSERT INTO {PERIOD_CLIENT} (period, client_id, count, hi, lo) "
         f"SELECT {period}, client_id, {count}, {hi}, {lo} FROM crm_order "
-        f"WHERE ({condition}) AND created_at >= {_day_start(first, vendor)} AND created_at < {_day_start(end, vendor)} "
+        f"WHERE ({condition}) AND created_at >= {_hour_start(first, vendor)} AND created_at < {_hour_start(end, vendor)} "
         f"GROUP BY client_id ORDER BY client_id "
         f"ON CONFLICT (period, client_id) DO UPDATE SET {_upsert_set(PERIOD_CLIENT)};"
     )
@@ -422,7 +417,7 @@ def _period_add_sql(period: str, first: str, end: str, sign: str, vendor: str, c
 
 def _moves(least: str, greatest: str) -> dict:
     """The day ranges a move changes, from OLD (o) to NEW (n) windows, as SQL over OLD/NEW."""
-    o0, o1, n0, n1 = "OLD.first_day", "OLD.end_day", "NEW.first_day", "NEW.end_day"
+    o0, o1, n0, n1 = "OLD.first_hour", "OLD.end_hour", "NEW.first_hour", "NEW.end_hour"
     leaving = [(o0, f"{least}({n0}, {o1})"), (f"{greatest}({n1}, {o0})", o1)]
     entering = [(n0, f"{least}({o0}, {n1})"), (f"{greatest}({o1}, {n0})", n1)]
     moved = " + ".join(f"{greatest}(0, ({b}) - ({a}))" for a, b in leaving + entering)
@@ -436,7 +431,7 @@ def sqlite_period_trigger_sql() -> str:
     inc = moves["incremental"]
     statements = [
         f"DELETE FROM {PERIOD_CLIENT} WHERE period = NEW.period AND NOT {inc};",
-        _period_add_sql("NEW.period", "NEW.first_day", "NEW.end_day", "1", "sqlite", f"NOT {inc}"),
+        _period_add_sql("NEW.period", "NEW.first_hour", "NEW.end_hour", "1", "sqlite", f"NOT {inc}"),
     ]
     statements += [_period_add_sql("NEW.period", a, b, "-1", "sqlite", inc) for a, b in moves["leaving"]]
     statements += [_period_add_sql("NEW.period", a, b, "1", "sqlite", inc) for a, b in moves["entering"]]
@@ -444,7 +439,7 @@ def sqlite_period_trigger_sql() -> str:
         f"DELETE FROM {PERIOD_CLIENT} WHERE period = NEW.period AND hi = 0 AND lo = 0 AND count = 0 AND {inc};"
     )
     return (
-        f"CREATE TRIGGER reports_rollup_period_move AFTER UPDATE OF first_day, end_day ON {PERIOD} "
+        f"CREATE TRIGGER reports_rollup_period_move AFTER UPDATE OF first_hour, end_hour ON {PERIOD} "
         "BEGIN " + " ".join(statements) + " END"
     )
 
@@ -459,7 +454,7 @@ def pg_period_trigger_sql() -> list[str]:
     )
     return [
         f"""
-        CREATE FUNCTION reports_rollup_period_add(p_period text, p_first integer, p_end integer, p_sign integer)
+        CREATE FUNCTION reports_rollup_period_add(p_period text, p_first bigint, p_end bigint, p_sign integer)
         RETURNS void LANGUAGE plpgsql AS $$
         BEGIN
             IF p_first < p_end THEN
@@ -478,34 +473,33 @@ def pg_period_trigger_sql() -> list[str]:
                 DELETE FROM {PERIOD_CLIENT} WHERE period = NEW.period AND hi = 0 AND lo = 0 AND count = 0;
             ELSE
                 DELETE FROM {PERIOD_CLIENT} WHERE period = NEW.period;
-                PERFORM reports_rollup_period_add(NEW.period, NEW.first_day, NEW.end_day, 1);
+                PERFORM reports_rollup_period_add(NEW.period, NEW.first_hour, NEW.end_hour, 1);
             END IF;
             RETURN NULL;
         END
         $$
         """,
-        f"CREATE TRIGGER reports_rollup_period_move AFTER UPDATE OF first_day, end_day ON {PERIOD} "
+        f"CREATE TRIGGER reports_rollup_period_move AFTER UPDATE OF first_hour, end_hour ON {PERIOD} "
         "FOR EACH ROW EXECUTE FUNCTION reports_rollup_period_move()",
     ]
 
 
-def period_move_sql() -> str:
-    """One statement that moves a period's window to [first_day, end_day) unless it is there already (the
-    trigger reports_rollup_period_move steps the client sums); parameters: first_day, end_day, period, twice."""
-    return (
-        f"UPDATE {PERIOD} SET first_day = %s, end_day = %s "
-        "WHERE period = %s AND NOT (first_day = %s AND end_day = %s)"
-    )
-
-
-def period_move(period: str, first_day: int, end_day: int) -> None:
+def period_move(period: str, first_hour: int, end_hour: int) -> None:
+    """Move a period's window to the UTC hours [first_hour, end_hour) unless it is there already: one statement,
+    whose trigger (reports_rollup_period_move) adds the hours that enter and subtracts those that leave."""
+    end_hour = max(first_hour, end_hour)
     with connection.cursor() as cursor:
-        cursor.execute(period_move_sql(), [first_day, end_day, period, first_day, end_day])
+        cursor.execute(
+            f"UPDATE {PERIOD} SET first_hour = %s, end_hour = %s "
+            "WHERE period = %s AND NOT (first_hour = %s AND end_hour = %s)",
+            [first_hour, end_hour, period, first_hour, end_hour],
+        )
 
 
-def period_for(days: int) -> str | None:
-    """The period whose client sums serve a window of this many whole days (the shortest that holds them)."""
-    for period, length in sorted(PERIOD_DAYS.items(), key=lambda item: item[1]):
-        if days <= length:
+def period_for(hours: int) -> str | None:
+    """The period whose client sums serve a window of this many whole hours (the shortest that holds them; a
+    local day across a daylight-saving change is 25 hours)."""
+    for period, days in sorted(PERIOD_DAYS.items(), key=lambda item: item[1]):
+        if hours <= days * 24 + 1:
             return period
     return None

@@ -42,26 +42,26 @@ def _sql(parts: list[str]) -> str:
 
 
 def _window_rows(first_day: int, end_day: int, ranges) -> list[tuple]:
-    """One query: (kind, client id, status, product, count, hi, lo) rows of
+    """One query: (kind, client id, status, product, count, hi, lo, hour) rows of
     - "day": the (status, product) sums over the whole days [first_day, end_day), from the rollup;
-    - "order": each order created in the partial days (ranges), from the created_at index;
+    - "order": each order created in the partial days (ranges), from the created_at index, with its UTC hour;
     - "clients": the clients added over the whole days (rollup) and in the partial days (added_at index).
     """
     cents = rollups.cents_sql("total_price")
     parts, params = [], []
     if first_day < end_day:
         parts += [
-            "SELECT 'day', CAST(NULL AS bigint), status, product, sum(count), sum(hi), sum(lo) "
+            "SELECT 'day', CAST(NULL AS bigint), status, product, sum(count), sum(hi), sum(lo), CAST(NULL AS bigint) "
             f"FROM {rollups.DAY} WHERE day >= ? AND day < ? GROUP BY status, product",
-            "SELECT 'clients', CAST(NULL AS bigint), NULL, NULL, sum(count), 0, 0 "
+            "SELECT 'clients', CAST(NULL AS bigint), NULL, NULL, sum(count), 0, 0, CAST(NULL AS bigint) "
             f"FROM {rollups.CLIENT_DAY} WHERE day >= ? AND day < ?",
         ]
         params += [first_day, end_day, first_day, end_day]
     for low, high in ranges:
         parts += [
-            f"SELECT 'order', client_id, status, product, 1, {cents} / {rollups.SPLIT}, {cents} % {rollups.SPLIT} "
-            "FROM crm_order WHERE created_at >= ? AND created_at < ?",
-            "SELECT 'clients', CAST(NULL AS bigint), NULL, NULL, count(*), 0, 0 "
+            f"SELECT 'order', client_id, status, product, 1, {cents} / {rollups.SPLIT}, {cents} % {rollups.SPLIT}, "
+            f"{rollups.hour_sql('created_at')} FROM crm_order WHERE created_at >= ? AND created_at < ?",
+            "SELECT 'clients', CAST(NULL AS bigint), NULL, NULL, count(*), 0, 0, CAST(NULL AS bigint) "
             "FROM crm_client WHERE added_at >= ? AND added_at < ?",
         ]
         params += _range_params([(low, high)] * 2)
@@ -74,15 +74,17 @@ def report_figures(*, start: datetime, end: datetime) -> dict:
     """The figures of a report over orders created and clients added in [start, end): four queries at most
     (a move of the top clients' window, the figures, the top clients, their names)."""
     first_day, end_day, ranges = rollups.edges(start, end, rollups.DAY_SECONDS)
-    period = rollups.period_for(end_day - first_day) if first_day < end_day else None
+    # The top clients' sums cover whole UTC hours: fewer orders at the edges than whole days would leave.
+    first_hour, end_hour, hour_ranges = rollups.edges(start, end, 3600)
+    period = rollups.period_for(end_hour - first_hour) if first_hour < end_hour else None
     if period is not None:
-        rollups.period_move(period, first_day, end_day)
+        rollups.period_move(period, first_hour, end_hour)
 
     by_status = {status: {"count": 0, "cents": 0} for status in Order.Status.values}
     by_product = {}
     edge_clients = {}
     new_clients_count = 0
-    for kind, client_id, status, product, count, hi, lo in _window_rows(first_day, end_day, ranges):
+    for kind, client_id, status, product, count, hi, lo, hour in _window_rows(first_day, end_day, ranges):
         count, cents = int(count or 0), _cents(hi, lo)
         if kind == "clients":
             new_clients_count += count
@@ -91,7 +93,7 @@ def report_figures(*, start: datetime, end: datetime) -> dict:
                        by_product.setdefault(product, {"count": 0, "cents": 0})):
             totals["count"] += count
             totals["cents"] += cents
-        if kind == "order":
+        if kind == "order" and not first_hour <= int(hour) < end_hour:
             totals = edge_clients.setdefault(client_id, [0, 0])
             totals[0] += 1
             totals[1] += cents
@@ -121,27 +123,36 @@ def report_figures(*, start: datetime, end: datetime) -> dict:
         "status_breakdown": status_breakdown,
         "top_products": top_products,
         "top_clients": _top_clients(
-            start=start, end=end, period=period, first_day=first_day, end_day=end_day, ranges=ranges,
+            start=start, end=end, period=period, first_hour=first_hour, end_hour=end_hour, ranges=hour_ranges,
             edge_clients=edge_clients,
         ),
     }
 
 
-def _period_top_rows(period: str, first_day: int, end_day: int, ranges) -> list[tuple[int, int, int]] | None:
-    """[(client id, count, cents)] over the whole days [first_day, end_day) of the clients with orders in the
+def _period_top_rows(period: str, first_hour: int, end_hour: int, ranges) -> list[tuple[int, int, int]] | None:
+    """[(client id, count, cents)] over the whole hours [first_hour, end_hour) of the clients with orders in the
     ranges and of the TOP_SIZE others with the largest sums, from the period's client sums; None if the period
-    covers other days. One statement, so the window and the sums are read in one snapshot.
+    covers other hours. One statement, so the window and the sums are read in one snapshot.
     """
     columns = "client_id, count, hi, lo"
     edge = " UNION ".join(["SELECT client_id FROM crm_order WHERE created_at >= ? AND created_at < ?"] * len(ranges))
-    parts = [f"SELECT 'window', first_day, end_day, 0, 0 FROM {rollups.PERIOD} WHERE period = ?"]
+    parts = [f"SELECT 'window', first_hour, end_hour, 0, 0 FROM {rollups.PERIOD} WHERE period = ?"]
     params = [period]
     if ranges:
-        parts.append(
-            f"SELECT 'edge', {columns} FROM {rollups.PERIOD_CLIENT} "
-            f"WHERE period = ? AND count > 0 AND client_id IN ({edge})"
-        )
-        params += [period, *_range_params(ranges)]
+        # One index lookup per client of the partial hours (PostgreSQL would otherwise hash the period's sums).
+        if connection.vendor == "postgresql":
+            parts.append(
+                f"SELECT 'edge', e.client_id, s.count, s.hi, s.lo FROM ({edge}) AS e CROSS JOIN LATERAL "
+                f"(SELECT count, hi, lo FROM {rollups.PERIOD_CLIENT} WHERE period = ? AND client_id = e.client_id "
+                "AND count > 0 OFFSET 0) AS s"
+            )
+            params += [*_range_params(ranges), period]
+        else:
+            parts.append(
+                f"SELECT 'edge', {columns} FROM {rollups.PERIOD_CLIENT} "
+                f"WHERE period = ? AND count > 0 AND client_id IN ({edge})"
+            )
+            params += [period, *_range_params(ranges)]
     # Every other client's sum is its sum over the whole window: the best of them, first in the index.
     parts.append(
         f"SELECT * FROM (SELECT 'top', {columns} FROM {rollups.PERIOD_CLIENT} "
@@ -152,20 +163,20 @@ def _period_top_rows(period: str, first_day: int, end_day: int, ranges) -> list[
     with connection.cursor() as cursor:
         cursor.execute(_sql(parts), params)
         rows = cursor.fetchall()
-    if not any(kind == "window" and (first, end) == (first_day, end_day) for kind, first, end, _hi, _lo in rows):
+    if not any(kind == "window" and (first, end) == (first_hour, end_hour) for kind, first, end, _hi, _lo in rows):
         return None
     return [(client_id, int(count), _cents(hi, lo)) for kind, client_id, count, hi, lo in rows if kind != "window"]
 
 
-def _top_clients(*, start, end, period, first_day, end_day, ranges, edge_clients) -> list[dict]:
+def _top_clients(*, start, end, period, first_hour, end_hour, ranges, edge_clients) -> list[dict]:
     """The five clients with the largest sums in [start, end), then their names.
 
-    Exact: a client with orders in the partial days is counted from the period's sums plus those orders; any
+    Exact: a client with orders in the partial hours is counted from the period's sums plus those orders; any
     other client's sum is its period sum, and only the largest of those can be among the five.
     """
     totals = {client_id: list(sums) for client_id, sums in edge_clients.items()}
-    if first_day < end_day:
-        rows = _period_top_rows(period, first_day, end_day, ranges) if period is not None else None
+    if first_hour < end_hour:
+        rows = _period_top_rows(period, first_hour, end_hour, ranges) if period is not None else None
         if rows is None:
             # Longer than a year, or another report moved the period meanwhile: group the window's orders.
             window = Order.objects.filter(created_at__gte=start, created_at__lt=end).order_by()

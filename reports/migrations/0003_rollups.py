@@ -56,8 +56,8 @@ class Migration(migrations.Migration):
             name='RollupPeriod',
             fields=[
                 ('period', models.CharField(max_length=5, primary_key=True, serialize=False)),
-                ('first_day', models.IntegerField(default=0)),
-                ('end_day', models.IntegerField(default=0)),
+                ('first_hour', models.BigIntegerField(default=0)),
+                ('end_hour', models.BigIntegerField(default=0)),
             ],
             options={
                 'db_table': 'reports_rollup_period',

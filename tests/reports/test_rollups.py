@@ -99,8 +99,8 @@ def rollup_rows() -> dict:
 
 
 def assert_rollups_equal_a_rebuild():
-    windows = dict(RollupPeriod.objects.values_list("period", "first_day").order_by())
-    ends = dict(RollupPeriod.objects.values_list("period", "end_day").order_by())
+    windows = dict(RollupPeriod.objects.values_list("period", "first_hour").order_by())
+    ends = dict(RollupPeriod.objects.values_list("period", "end_hour").order_by())
     kept = rollup_rows()
     for sums in kept["hour"] + kept["day"]:
         assert 0 <= sums[-1] < rollups.SPLIT  # normalised
