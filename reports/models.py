@@ -56,15 +56,23 @@ class Report(models.Model):
 
 
 class RollupHour(models.Model):
-    """Orders created in one UTC hour: how many and their sum (the report's chart, per local day)."""
+    """Orders created in one UTC hour with one status: how many and their sum (per local day: the report's chart
+    and the dashboard)."""
 
-    hour = models.BigIntegerField(primary_key=True)
+    hour = models.BigIntegerField()
+    status = models.CharField(max_length=10)
     count = models.BigIntegerField(default=0)
     hi = models.BigIntegerField(default=0)
     lo = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "reports_rollup_hour"
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "status"], name="rollup_hour_key"),
+        ]
+        indexes = [
+            models.Index(fields=["hour", "status", "count", "hi", "lo"], name="rollup_hour_sums_idx"),
+        ]
 
 
 class RollupDay(models.Model):

@@ -7,7 +7,7 @@ step with the orders whatever code is added later. The data generator instead pa
 rebuilds once at the end (`rollups_rebuilt_after`): one GROUP BY per table is much cheaper than a trigger
 per row. `manage.py rebuild_rollups` recomputes everything from the orders.
 
-Tables (reports/models.py): per UTC hour (count, sum), per UTC day × status × product (count, sum), clients
+Tables (reports/models.py): per UTC hour × status (count, sum), per UTC day × status × product (count, sum), clients
 added per UTC day, and per report period the (count, sum) of each client over the whole UTC days of the
 period's current window of whole UTC hours (RollupPeriod). Sums are whole cents written as hi × 10^7 + lo, 0 <= lo < 10^7:
 an order has at most 10^14 cents (crm.models.MAX_ORDER_TOTAL; 10^16 for rows older than the bound), so hi
@@ -19,8 +19,9 @@ takes a shared transaction-level advisory lock before it reads the period window
 takes it exclusively: a window never moves between a writer reading it and committing (see period_move).
 """
 
+from bisect import bisect_right
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection, transaction
 
@@ -105,8 +106,8 @@ def _sqlite_apply(row: str, sign: int) -> list[str]:
     hour = hour_sql(f"{row}.created_at", "sqlite")
     day = day_sql(f"{row}.created_at", "sqlite")
     return [
-        f"INSERT INTO {HOUR} (hour, count, hi, lo) SELECT {hour}, {count}, {hi}, {lo} WHERE true "
-        f"ON CONFLICT (hour) DO UPDATE SET {_upsert_set(HOUR)};",
+        f"INSERT INTO {HOUR} (hour, status, count, hi, lo) SELECT {hour}, {row}.status, {count}, {hi}, {lo} WHERE true "
+        f"ON CONFLICT (hour, status) DO UPDATE SET {_upsert_set(HOUR)};",
         f"INSERT INTO {DAY} (day, status, product, count, hi, lo) "
         f"SELECT {day}, {row}.status, {row}.product, {count}, {hi}, {lo} WHERE true "
         f"ON CONFLICT (day, status, product) DO UPDATE SET {_upsert_set(DAY)};",
@@ -168,10 +169,10 @@ def _pg_apply(sources: list[tuple[str, int]]) -> str:
     hour = hour_sql("created_at", "postgresql")
     day = day_sql("created_at", "postgresql")
     return f"""
-        INSERT INTO {HOUR} AS t (hour, count, hi, lo)
-        SELECT {hour}, sum(sign), {hi}, {lo} FROM ({changed}) AS c GROUP BY 1 {having}
-        ORDER BY 1
-        ON CONFLICT (hour) DO UPDATE SET {_upsert_set('t')};
+        INSERT INTO {HOUR} AS t (hour, status, count, hi, lo)
+        SELECT {hour}, status, sum(sign), {hi}, {lo} FROM ({changed}) AS c GROUP BY 1, 2 {having}
+        ORDER BY 1, 2
+        ON CONFLICT (hour, status) DO UPDATE SET {_upsert_set('t')};
         INSERT INTO {DAY} AS t (day, status, product, count, hi, lo)
         SELECT {day}, status, product, sum(sign), {hi}, {lo} FROM ({changed}) AS c GROUP BY 1, 2, 3 {having}
         ORDER BY 1, 2, 3
@@ -305,8 +306,8 @@ def rebuild(*, now: datetime | None = None) -> None:
         for table in (HOUR, DAY, CLIENT_DAY, PERIOD_CLIENT):
             cursor.execute(f"DELETE FROM {table}")
         cursor.execute(
-            f"INSERT INTO {HOUR} (hour, count, hi, lo) SELECT {hour_sql('created_at')}, {count}, {hi}, {lo} "
-            "FROM crm_order GROUP BY 1"
+            f"INSERT INTO {HOUR} (hour, status, count, hi, lo) "
+            f"SELECT {hour_sql('created_at')}, status, {count}, {hi}, {lo} FROM crm_order GROUP BY 1, 2"
         )
         cursor.execute(
             f"INSERT INTO {DAY} (day, status, product, count, hi, lo) "
@@ -503,3 +504,45 @@ def period_for(hours: int) -> str | None:
         if hours <= days * 24 + 1:
             return period
     return None
+
+
+# -- Reads -----------------------------------------------------------------------------------------------
+
+
+def local_day_sums(
+    *, start: datetime, end: datetime, first_day: date, day_count: int, statuses: list[str] | None = None
+) -> list[tuple[int, int]] | None:
+    """[(orders, cents)] created in [start, end) for each local day from first_day, in one query: the hourly
+    rollup for the whole UTC hours, the orders of the partial hours at both ends. None when a local day of the
+    time zone starts inside a UTC hour (then only the orders can tell the days apart)."""
+    from django.utils import timezone
+
+    day_starts = []
+    for offset in range(day_count + 1):
+        midnight = timezone.make_aware(datetime.combine(first_day + timedelta(days=offset), datetime.min.time()))
+        seconds = midnight.timestamp()
+        if seconds % 3600:
+            return None
+        day_starts.append(int(seconds // 3600))
+    first_hour, end_hour, ranges = edges(start, end, 3600)
+    cents = cents_sql("total_price")
+    status_filter = f" AND status IN ({', '.join(['?'] * len(statuses))})" if statuses is not None else ""
+    parts, params = [], []
+    if first_hour < end_hour:
+        parts.append(f"SELECT hour, count, hi, lo FROM {HOUR} WHERE hour >= ? AND hour < ?{status_filter}")
+        params += [first_hour, end_hour, *(statuses or [])]
+    for low, high in ranges:
+        parts.append(
+            f"SELECT {hour_sql('created_at')}, 1, {cents} / {SPLIT}, {cents} % {SPLIT} "
+            f"FROM crm_order WHERE created_at >= ? AND created_at < ?{status_filter}"
+        )
+        params += [db_time(low), db_time(high), *(statuses or [])]
+    sums = [[0, 0] for _ in range(day_count)]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts).replace("%", "%%").replace("?", "%s"), params)
+        for hour, count, hi, lo in cursor.fetchall():
+            index = bisect_right(day_starts, hour) - 1
+            if 0 <= index < day_count:
+                sums[index][0] += int(count)
+                sums[index][1] += int(hi) * SPLIT + int(lo)
+    return [(count, cents) for count, cents in sums]

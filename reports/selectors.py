@@ -4,7 +4,6 @@ A report reads the rollups of reports/rollups.py for the whole UTC days (or hour
 orders themselves only for the partial days (hours) at both ends, through the created_at index.
 """
 
-from bisect import bisect_right
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -222,34 +221,11 @@ def report_daily_sums(*, start: datetime, end: datetime) -> list[tuple[date, int
     REPORT_CHART_DAYS points (the last ones).
     """
     first_day, last_day, start = _chart_days(start, end)
-    day_count = (last_day - first_day).days + 1
-    # The UTC hour each local day starts in; a zone whose days start within an hour is read from the orders.
-    day_starts = []
-    for offset in range(day_count + 1):
-        midnight = timezone.make_aware(datetime.combine(first_day + timedelta(days=offset), datetime.min.time()))
-        seconds = midnight.timestamp()
-        if seconds % 3600:
-            return _daily_sums_from_orders(start=start, end=end)
-        day_starts.append(int(seconds // 3600))
-    first_hour, end_hour, ranges = rollups.edges(start, end, 3600)
-    cents = rollups.cents_sql("total_price")
-    parts, params = [], []
-    if first_hour < end_hour:
-        parts.append(f"SELECT hour, count, hi, lo FROM {rollups.HOUR} WHERE hour >= ? AND hour < ?")
-        params += [first_hour, end_hour]
-    for low, high in ranges:
-        parts.append(
-            f"SELECT {rollups.hour_sql('created_at')}, 1, {cents} / {rollups.SPLIT}, {cents} % {rollups.SPLIT} "
-            "FROM crm_order WHERE created_at >= ? AND created_at < ?"
-        )
-        params += [rollups.db_time(low), rollups.db_time(high)]
-    sums = [[0, 0] for _ in range(day_count)]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts).replace("%", "%%").replace("?", "%s"), params)
-        for hour, count, hi, lo in cursor.fetchall():
-            index = bisect_right(day_starts, hour) - 1
-            sums[index][0] += int(count)
-            sums[index][1] += _cents(hi, lo)
+    sums = rollups.local_day_sums(
+        start=start, end=end, first_day=first_day, day_count=(last_day - first_day).days + 1
+    )
+    if sums is None:
+        return _daily_sums_from_orders(start=start, end=end)
     return [
         (first_day + timedelta(days=offset), count, amount_from_cents(cents))
         for offset, (count, cents) in enumerate(sums)

@@ -41,18 +41,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name='RollupHour',
-            fields=[
-                ('hour', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('count', models.BigIntegerField(default=0)),
-                ('hi', models.BigIntegerField(default=0)),
-                ('lo', models.BigIntegerField(default=0)),
-            ],
-            options={
-                'db_table': 'reports_rollup_hour',
-            },
-        ),
-        migrations.CreateModel(
             name='RollupPeriod',
             fields=[
                 ('period', models.CharField(max_length=5, primary_key=True, serialize=False)),
@@ -78,6 +66,22 @@ class Migration(migrations.Migration):
                 'db_table': 'reports_rollup_day',
                 'indexes': [models.Index(fields=['day', 'status', 'product', 'count', 'hi', 'lo'], name='rollup_day_sums_idx')],
                 'constraints': [models.UniqueConstraint(fields=('day', 'status', 'product'), name='rollup_day_key')],
+            },
+        ),
+        migrations.CreateModel(
+            name='RollupHour',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('hour', models.BigIntegerField()),
+                ('status', models.CharField(max_length=10)),
+                ('count', models.BigIntegerField(default=0)),
+                ('hi', models.BigIntegerField(default=0)),
+                ('lo', models.BigIntegerField(default=0)),
+            ],
+            options={
+                'db_table': 'reports_rollup_hour',
+                'indexes': [models.Index(fields=['hour', 'status', 'count', 'hi', 'lo'], name='rollup_hour_sums_idx')],
+                'constraints': [models.UniqueConstraint(fields=('hour', 'status'), name='rollup_hour_key')],
             },
         ),
         migrations.CreateModel(

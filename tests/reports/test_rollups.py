@@ -14,6 +14,7 @@ from crm import services
 from crm.devtools.datagen import insert_rows
 from crm.importexport.resources import OrderResource
 from crm.models import Client, Order
+from crm.selectors import dashboard_figures
 from crm.money import amount_from_cents, average_amount
 from reports import rollups
 from reports.models import RollupClientDay, RollupDay, RollupHour, RollupPeriod, RollupPeriodClient
@@ -70,8 +71,12 @@ def recount(start: datetime, end: datetime) -> dict:
 
 
 def recount_days(start: datetime, end: datetime) -> dict:
+    return recount_days_of(Order.objects.all(), start, end)
+
+
+def recount_days_of(orders, start: datetime, end: datetime) -> dict:
     sums = defaultdict(lambda: [0, 0])
-    for created_at, total in Order.objects.filter(created_at__gte=start, created_at__lt=end).values_list(
+    for created_at, total in orders.filter(created_at__gte=start, created_at__lt=end).values_list(
         "created_at", "total_price"
     ):
         day = timezone.localtime(created_at).date()
@@ -91,7 +96,7 @@ def rollup_rows() -> dict:
         )
 
     return {
-        "hour": rows(RollupHour, "hour", "count", "hi", "lo"),
+        "hour": rows(RollupHour, "hour", "status", "count", "hi", "lo"),
         "day": rows(RollupDay, "day", "status", "product", "count", "hi", "lo"),
         "client_day": rows(RollupClientDay, "day", "count"),
         "period": rows(RollupPeriodClient, "period", "client_id", "count", "hi", "lo"),
@@ -118,6 +123,20 @@ def assert_reports_equal_a_recount(now: datetime):
     expected = recount_days(start, end)
     for day, count, total in report_daily_sums(start=start, end=end):
         assert (count, total) == expected.get(day, (0, Decimal("0.00"))), day
+    # The dashboard reads the same rollups: every order by status, and the revenue per local day.
+    dashboard = dashboard_figures(now=now)
+    everything = recount(datetime(1970, 1, 2, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))["status_breakdown"]
+    assert [(status, count, str(total)) for status, _label, count, total in dashboard.by_status] == [
+        (row["status"], row["count"], row["sum"]) for row in everything
+    ]
+    first = dashboard.per_day[0][0]
+    earning = recount_days_of(
+        Order.objects.exclude(status=Order.Status.CANCELLED),
+        timezone.make_aware(datetime.combine(first, datetime.min.time())), now,
+    )
+    assert [(count, total) for _day, count, total in dashboard.per_day] == [
+        earning.get(day, (0, Decimal("0.00"))) for day, _count, _total in dashboard.per_day
+    ]
 
 
 def random_moment(rng: random.Random) -> datetime:
