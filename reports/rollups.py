@@ -259,7 +259,8 @@ def install_triggers(cursor, vendor: str) -> None:
 
 def install_period_trigger(cursor, vendor: str) -> None:
     if vendor == "sqlite":
-        cursor.execute(sqlite_period_trigger_sql())
+        for sql in sqlite_period_trigger_sql():
+            cursor.execute(sql)
     elif vendor == "postgresql":
         for sql in pg_period_trigger_sql():
             cursor.execute(sql)
@@ -271,9 +272,12 @@ def install_period_trigger(cursor, vendor: str) -> None:
 def drop_period_trigger(cursor, vendor: str) -> None:
     if vendor == "sqlite":
         cursor.execute("DROP TRIGGER IF EXISTS reports_rollup_period_move")
+        cursor.execute("DROP TRIGGER IF EXISTS reports_rollup_period_insert")
     elif vendor == "postgresql":
         cursor.execute(f"DROP TRIGGER IF EXISTS reports_rollup_period_move ON {PERIOD}")
+        cursor.execute(f"DROP TRIGGER IF EXISTS reports_rollup_period_insert ON {PERIOD}")
         cursor.execute("DROP FUNCTION IF EXISTS reports_rollup_period_move()")
+        cursor.execute("DROP FUNCTION IF EXISTS reports_rollup_period_insert()")
         cursor.execute("DROP FUNCTION IF EXISTS reports_rollup_period_add(text, bigint, bigint, integer)")
 
 
@@ -427,7 +431,7 @@ def _moves(least: str, greatest: str) -> dict:
     return {"leaving": leaving, "entering": entering, "incremental": incremental}
 
 
-def sqlite_period_trigger_sql() -> str:
+def sqlite_period_trigger_sql() -> list[str]:
     moves = _moves("min", "max")
     inc = moves["incremental"]
     statements = [
@@ -439,10 +443,16 @@ def sqlite_period_trigger_sql() -> str:
     statements.append(
         f"DELETE FROM {PERIOD_CLIENT} WHERE period = NEW.period AND hi = 0 AND lo = 0 AND count = 0 AND {inc};"
     )
-    return (
+    fill = [
+        f"DELETE FROM {PERIOD_CLIENT} WHERE period = NEW.period;",
+        _period_add_sql("NEW.period", "NEW.first_hour", "NEW.end_hour", "1", "sqlite"),
+    ]
+    return [
         f"CREATE TRIGGER reports_rollup_period_move AFTER UPDATE OF first_hour, end_hour ON {PERIOD} "
-        "BEGIN " + " ".join(statements) + " END"
-    )
+        "BEGIN " + " ".join(statements) + " END",
+        # A period row made anew (after a flush of the tables): its client sums from scratch.
+        f"CREATE TRIGGER reports_rollup_period_insert AFTER INSERT ON {PERIOD} BEGIN " + " ".join(fill) + " END",
+    ]
 
 
 def pg_period_trigger_sql() -> list[str]:
@@ -482,6 +492,18 @@ def pg_period_trigger_sql() -> list[str]:
         """,
         f"CREATE TRIGGER reports_rollup_period_move AFTER UPDATE OF first_hour, end_hour ON {PERIOD} "
         "FOR EACH ROW EXECUTE FUNCTION reports_rollup_period_move()",
+        f"""
+        CREATE FUNCTION reports_rollup_period_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_advisory_xact_lock({PERIOD_LOCK_KEY});
+            DELETE FROM {PERIOD_CLIENT} WHERE period = NEW.period;
+            PERFORM reports_rollup_period_add(NEW.period, NEW.first_hour, NEW.end_hour, 1);
+            RETURN NULL;
+        END
+        $$
+        """,
+        f"CREATE TRIGGER reports_rollup_period_insert AFTER INSERT ON {PERIOD} "
+        "FOR EACH ROW EXECUTE FUNCTION reports_rollup_period_insert()",
     ]
 
 
@@ -490,10 +512,12 @@ def period_move(period: str, first_hour: int, end_hour: int) -> None:
     whose trigger (reports_rollup_period_move) adds the hours that enter and subtracts those that leave."""
     end_hour = max(first_hour, end_hour)
     with connection.cursor() as cursor:
+        # An upsert: the row comes back if the tables were flushed (reports_rollup_period_insert fills it).
         cursor.execute(
-            f"UPDATE {PERIOD} SET first_hour = %s, end_hour = %s "
-            "WHERE period = %s AND NOT (first_hour = %s AND end_hour = %s)",
-            [first_hour, end_hour, period, first_hour, end_hour],
+            f"INSERT INTO {PERIOD} (period, first_hour, end_hour) VALUES (%s, %s, %s) "
+            "ON CONFLICT (period) DO UPDATE SET first_hour = excluded.first_hour, end_hour = excluded.end_hour "
+            f"WHERE NOT ({PERIOD}.first_hour = excluded.first_hour AND {PERIOD}.end_hour = excluded.end_hour)",
+            [period, first_hour, end_hour],
         )
 
 
