@@ -512,12 +512,20 @@ def period_move(period: str, first_hour: int, end_hour: int) -> None:
     whose trigger (reports_rollup_period_move) adds the hours that enter and subtracts those that leave."""
     end_hour = max(first_hour, end_hour)
     with connection.cursor() as cursor:
-        # An upsert: the row comes back if the tables were flushed (reports_rollup_period_insert fills it).
+        # A plain UPDATE: when the window is already there it matches no row and locks and writes nothing.
         cursor.execute(
-            f"INSERT INTO {PERIOD} (period, first_hour, end_hour) VALUES (%s, %s, %s) "
-            "ON CONFLICT (period) DO UPDATE SET first_hour = excluded.first_hour, end_hour = excluded.end_hour "
-            f"WHERE NOT ({PERIOD}.first_hour = excluded.first_hour AND {PERIOD}.end_hour = excluded.end_hour)",
-            [period, first_hour, end_hour],
+            f"UPDATE {PERIOD} SET first_hour = %s, end_hour = %s "
+            "WHERE period = %s AND NOT (first_hour = %s AND end_hour = %s)",
+            [first_hour, end_hour, period, first_hour, end_hour],
+        )
+
+
+def period_create(period: str, first_hour: int, end_hour: int) -> None:
+    """Bring back a period's row (after a flush of the tables): reports_rollup_period_insert fills its sums."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {PERIOD} (period, first_hour, end_hour) VALUES (%s, %s, %s) ON CONFLICT (period) DO NOTHING",
+            [period, first_hour, max(first_hour, end_hour)],
         )
 
 
@@ -552,21 +560,38 @@ def local_day_sums(
     cents = cents_sql("total_price")
     status_filter = f" AND status IN ({', '.join(['?'] * len(statuses))})" if statuses is not None else ""
     parts, params = [], []
-    if first_hour < end_hour:
-        parts.append(f"SELECT hour, count, hi, lo FROM {HOUR} WHERE hour >= ? AND hour < ?{status_filter}")
-        params += [first_hour, end_hour, *(statuses or [])]
+    # The whole hours summed per local day by the database: (hour - base) / 24 over each stretch of days with
+    # one UTC offset (a daylight-saving change starts a new stretch).
+    index = 0
+    while index < day_count:
+        base = day_starts[index] - 24 * index
+        stop = index + 1
+        while stop < day_count and day_starts[stop] - 24 * stop == base:
+            stop += 1
+        low, high = max(first_hour, day_starts[index]), min(end_hour, day_starts[stop])
+        if low < high:
+            parts.append(
+                f"SELECT 'day', (hour - ?) / 24, sum(count), sum(hi), sum(lo) FROM {HOUR} "
+                f"WHERE hour >= ? AND hour < ?{status_filter} GROUP BY 2"
+            )
+            params += [base, low, high, *(statuses or [])]
+        index = stop
     for low, high in ranges:
         parts.append(
-            f"SELECT {hour_sql('created_at')}, 1, {cents} / {SPLIT}, {cents} % {SPLIT} "
+            f"SELECT 'hour', {hour_sql('created_at')}, 1, {cents} / {SPLIT}, {cents} % {SPLIT} "
             f"FROM crm_order WHERE created_at >= ? AND created_at < ?{status_filter}"
         )
         params += [db_time(low), db_time(high), *(statuses or [])]
     sums = [[0, 0] for _ in range(day_count)]
+    if not parts:
+        return [(0, 0)] * day_count
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts).replace("%", "%%").replace("?", "%s"), params)
-        for hour, count, hi, lo in cursor.fetchall():
-            index = bisect_right(day_starts, hour) - 1
-            if 0 <= index < day_count:
-                sums[index][0] += int(count)
-                sums[index][1] += int(hi) * SPLIT + int(lo)
+        rows = cursor.fetchall()
+    # The whole hours come per day already; the partial hours' orders are placed by their hour.
+    for kind, key, count, hi, lo in rows:
+        index = int(key) if kind == "day" else bisect_right(day_starts, int(key)) - 1
+        if 0 <= index < day_count:
+            sums[index][0] += int(count or 0)
+            sums[index][1] += int(hi or 0) * SPLIT + int(lo or 0)
     return [(count, cents) for count, cents in sums]

@@ -176,6 +176,11 @@ def _top_clients(*, start, end, period, first_hour, end_hour, ranges, edge_clien
     totals = {client_id: list(sums) for client_id, sums in edge_clients.items()}
     if first_hour < end_hour:
         rows = _period_top_rows(period, first_hour, end_hour, ranges) if period is not None else None
+        if rows is None and period is not None:
+            # The period's row went (a flush of the tables) or another report moved it meanwhile.
+            rollups.period_create(period, first_hour, end_hour)
+            rollups.period_move(period, first_hour, end_hour)
+            rows = _period_top_rows(period, first_hour, end_hour, ranges)
         if rows is None:
             # Longer than a year, or another report moved the period meanwhile: group the window's orders.
             window = Order.objects.filter(created_at__gte=start, created_at__lt=end).order_by()

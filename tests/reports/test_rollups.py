@@ -280,3 +280,24 @@ def test_pausing_the_triggers_for_a_bulk_load_rebuilds_at_the_end():
     start, end = report_window(period="month", now=NOW)
     assert report_figures(start=start, end=end) == recount(start, end)
     assert_rollups_equal_a_rebuild()
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/St_Johns", "Asia/Kolkata", "Europe/Moscow"])
+def test_chart_days_are_local_days_in_any_time_zone(settings, zone):
+    # Berlin and St. John's change their clocks on 30 March / 9 March 2025 (whole and half hours);
+    # Kolkata is half an hour off every UTC hour (read from the orders).
+    settings.TIME_ZONE = zone
+    rng = random.Random(zone)
+    around = datetime(2025, 3, 20, tzinfo=UTC)
+    for _ in range(120):
+        make_order(created_at=around + timedelta(minutes=rng.randrange(-40 * 1440, 40 * 1440)),
+                   price=str(Decimal(rng.randint(1, 10**5)) / 100))
+    now = timezone.localtime(around + timedelta(days=15, minutes=7))
+    start, end = report_window(period="month", now=now)
+    expected = recount_days(start, end)
+    days = report_daily_sums(start=start, end=end)
+    assert sum(count for _day, count, _total in days) == Order.objects.filter(
+        created_at__gte=start, created_at__lt=end).count()
+    for day, count, total in days:
+        assert (count, total) == expected.get(day, (0, Decimal("0.00"))), day
+    assert report_figures(start=start, end=end) == recount(start, end)
