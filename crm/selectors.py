@@ -277,10 +277,10 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
         active=Count("id", filter=Q(status=Client.Status.ACTIVE)),
         new=Count("id", filter=Q(added_at__gte=new_clients_since)),
     )
-    # Every order by status, from the report rollups (per day, status and product: reports/rollups.py);
+    # Every order by status, from the report rollups (per block of days, status and product: reports/rollups.py);
     # the pending count is one of these rows.
     status_rows = {}
-    for status, count, hi, lo in RollupDay.objects.order_by().values_list("status").annotate(
+    for status, count, hi, lo in RollupDay.objects.filter(span=rollups.BLOCK_DAYS).order_by().values_list("status").annotate(
         count=Sum("count"), hi=Sum("hi"), lo=Sum("lo")
     ):
         status_rows[status] = {"count": int(count), "cents": int(hi) * rollups.SPLIT + int(lo)}

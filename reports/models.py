@@ -76,8 +76,10 @@ class RollupHour(models.Model):
 
 
 class RollupDay(models.Model):
-    """Orders created in one UTC day with one status and product: how many and their sum."""
+    """Orders created in one UTC day (span 1) or block of BLOCK_DAYS days (span 32, starting on a multiple of
+    32 days) with one status and product: how many and their sum."""
 
+    span = models.SmallIntegerField(default=1)
     day = models.IntegerField()
     status = models.CharField(max_length=10)
     product = models.CharField(max_length=200)
@@ -88,11 +90,13 @@ class RollupDay(models.Model):
     class Meta:
         db_table = "reports_rollup_day"
         constraints = [
-            models.UniqueConstraint(fields=["day", "status", "product"], name="rollup_day_key"),
+            models.UniqueConstraint(fields=["span", "day", "status", "product"], name="rollup_day_key"),
         ]
         indexes = [
             # The report reads these columns alone over a range of days.
-            models.Index(fields=["day", "status", "product", "count", "hi", "lo"], name="rollup_day_sums_idx"),
+            models.Index(
+                fields=["span", "day", "status", "product", "count", "hi", "lo"], name="rollup_day_sums_idx"
+            ),
         ]
 
 

@@ -27,6 +27,9 @@ from django.db import connection, transaction
 
 
 SPLIT = 10_000_000  # hi × SPLIT + lo
+# Day rollups also come in blocks of this many UTC days (counted from 1970-01-01): a year reads 11 blocks and
+# at most 2 × 31 single days instead of 365 days.
+BLOCK_DAYS = 32
 PERIOD_DAYS = {"week": 7, "month": 30, "year": 365}
 # pg_advisory_xact_lock key guarding the period windows (shared: writers and readers; exclusive: a move).
 PERIOD_LOCK_KEY = 7_340_016
@@ -73,6 +76,10 @@ def cents_sql(column: str, vendor: str | None = None) -> str:
     return f"({column} * 100)::bigint"
 
 
+def span_start(day: str, span: int) -> str:
+    return day if span == 1 else f"(({day}) / {span}) * {span}"
+
+
 def _upsert_set(table: str) -> str:
     """Add a normalised delta (excluded.hi, 0 <= excluded.lo < SPLIT) to a normalised row."""
     return (
@@ -108,9 +115,12 @@ def _sqlite_apply(row: str, sign: int) -> list[str]:
     return [
         f"INSERT INTO {HOUR} (hour, status, count, hi, lo) SELECT {hour}, {row}.status, {count}, {hi}, {lo} WHERE true "
         f"ON CONFLICT (hour, status) DO UPDATE SET {_upsert_set(HOUR)};",
-        f"INSERT INTO {DAY} (day, status, product, count, hi, lo) "
-        f"SELECT {day}, {row}.status, {row}.product, {count}, {hi}, {lo} WHERE true "
-        f"ON CONFLICT (day, status, product) DO UPDATE SET {_upsert_set(DAY)};",
+        *(
+            f"INSERT INTO {DAY} (span, day, status, product, count, hi, lo) "
+            f"SELECT {span}, {span_start(day, span)}, {row}.status, {row}.product, {count}, {hi}, {lo} WHERE true "
+            f"ON CONFLICT (span, day, status, product) DO UPDATE SET {_upsert_set(DAY)};"
+            for span in (1, BLOCK_DAYS)
+        ),
         f"INSERT INTO {PERIOD_CLIENT} (period, client_id, count, hi, lo) "
         f"SELECT period, {row}.client_id, {count}, {hi}, {lo} FROM {PERIOD} "
         f"WHERE first_hour <= {hour} AND {hour} < end_hour "
@@ -173,10 +183,15 @@ def _pg_apply(sources: list[tuple[str, int]]) -> str:
         SELECT {hour}, status, sum(sign), {hi}, {lo} FROM ({changed}) AS c GROUP BY 1, 2 {having}
         ORDER BY 1, 2
         ON CONFLICT (hour, status) DO UPDATE SET {_upsert_set('t')};
-        INSERT INTO {DAY} AS t (day, status, product, count, hi, lo)
-        SELECT {day}, status, product, sum(sign), {hi}, {lo} FROM ({changed}) AS c GROUP BY 1, 2, 3 {having}
-        ORDER BY 1, 2, 3
-        ON CONFLICT (day, status, product) DO UPDATE SET {_upsert_set('t')};
+        INSERT INTO {DAY} AS t (span, day, status, product, count, hi, lo)
+        SELECT 1, {day}, status, product, sum(sign), {hi}, {lo} FROM ({changed}) AS c GROUP BY 2, 3, 4 {having}
+        ORDER BY 2, 3, 4
+        ON CONFLICT (span, day, status, product) DO UPDATE SET {_upsert_set('t')};
+        INSERT INTO {DAY} AS t (span, day, status, product, count, hi, lo)
+        SELECT {BLOCK_DAYS}, {span_start(day, BLOCK_DAYS)}, status, product, sum(sign), {hi}, {lo} FROM ({changed}) AS c
+        GROUP BY 2, 3, 4 {having}
+        ORDER BY 2, 3, 4
+        ON CONFLICT (span, day, status, product) DO UPDATE SET {_upsert_set('t')};
         PERFORM pg_advisory_xact_lock_shared({PERIOD_LOCK_KEY});
         INSERT INTO {PERIOD_CLIENT} AS t (period, client_id, count, hi, lo)
         SELECT p.period, c.client_id, sum(sign), {hi}, {lo}
@@ -314,8 +329,16 @@ def rebuild(*, now: datetime | None = None) -> None:
             f"SELECT {hour_sql('created_at')}, status, {count}, {hi}, {lo} FROM crm_order GROUP BY 1, 2"
         )
         cursor.execute(
-            f"INSERT INTO {DAY} (day, status, product, count, hi, lo) "
-            f"SELECT {day_sql('created_at')}, status, product, {count}, {hi}, {lo} FROM crm_order GROUP BY 1, 2, 3"
+            f"INSERT INTO {DAY} (span, day, status, product, count, hi, lo) "
+            f"SELECT 1, {day_sql('created_at')}, status, product, {count}, {hi}, {lo} FROM crm_order GROUP BY 2, 3, 4"
+        )
+        block_count, block_hi, block_lo = _grouped_delta(
+            "sum(count)", "CAST(sum(hi) AS bigint)", "CAST(sum(lo) AS bigint)"
+        )
+        cursor.execute(
+            f"INSERT INTO {DAY} (span, day, status, product, count, hi, lo) "
+            f"SELECT {BLOCK_DAYS}, {span_start('day', BLOCK_DAYS)}, status, product, {block_count}, {block_hi}, "
+            f"{block_lo} FROM {DAY} WHERE span = 1 GROUP BY 2, 3, 4"
         )
         cursor.execute(
             f"INSERT INTO {CLIENT_DAY} (day, count) SELECT {day_sql('added_at')}, count(*) FROM crm_client GROUP BY 1"

@@ -42,20 +42,34 @@ def _sql(parts: list[str]) -> str:
 
 def _window_rows(first_day: int, end_day: int, ranges) -> list[tuple]:
     """One query: (kind, client id, status, product, count, hi, lo, hour) rows of
-    - "day": the (status, product) sums over the whole days [first_day, end_day), from the rollup;
+    - "day": the (status, product) sums over the whole days [first_day, end_day), from the rollup (per block of
+      days, and per day at both ends);
     - "order": each order created in the partial days (ranges), from the created_at index, with its UTC hour;
     - "clients": the clients added over the whole days (rollup) and in the partial days (added_at index).
     """
     cents = rollups.cents_sql("total_price")
     parts, params = [], []
     if first_day < end_day:
+        # Whole blocks of days, then the single days before and after them.
+        block = rollups.BLOCK_DAYS
+        first_block, end_block = -(-first_day // block) * block, end_day // block * block
+        if first_block >= end_block:
+            spans = [(1, first_day, end_day)]
+        else:
+            spans = [(block, first_block, end_block), (1, first_day, first_block), (1, end_block, end_day)]
+        for span, low, high in spans:
+            if low < high:
+                parts.append(
+                    "SELECT 'day', CAST(NULL AS bigint), status, product, sum(count), sum(hi), sum(lo), "
+                    f"CAST(NULL AS bigint) FROM {rollups.DAY} WHERE span = ? AND day >= ? AND day < ? "
+                    "GROUP BY status, product"
+                )
+                params += [span, low, high]
         parts += [
-            "SELECT 'day', CAST(NULL AS bigint), status, product, sum(count), sum(hi), sum(lo), CAST(NULL AS bigint) "
-            f"FROM {rollups.DAY} WHERE day >= ? AND day < ? GROUP BY status, product",
             "SELECT 'clients', CAST(NULL AS bigint), NULL, NULL, sum(count), 0, 0, CAST(NULL AS bigint) "
             f"FROM {rollups.CLIENT_DAY} WHERE day >= ? AND day < ?",
         ]
-        params += [first_day, end_day, first_day, end_day]
+        params += [first_day, end_day]
     for low, high in ranges:
         parts += [
             f"SELECT 'order', client_id, status, product, 1, {cents} / {rollups.SPLIT}, {cents} % {rollups.SPLIT}, "

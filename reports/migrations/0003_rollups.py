@@ -55,6 +55,7 @@ class Migration(migrations.Migration):
             name='RollupDay',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('span', models.SmallIntegerField(default=1)),
                 ('day', models.IntegerField()),
                 ('status', models.CharField(max_length=10)),
                 ('product', models.CharField(max_length=200)),
@@ -64,8 +65,8 @@ class Migration(migrations.Migration):
             ],
             options={
                 'db_table': 'reports_rollup_day',
-                'indexes': [models.Index(fields=['day', 'status', 'product', 'count', 'hi', 'lo'], name='rollup_day_sums_idx')],
-                'constraints': [models.UniqueConstraint(fields=('day', 'status', 'product'), name='rollup_day_key')],
+                'indexes': [models.Index(fields=['span', 'day', 'status', 'product', 'count', 'hi', 'lo'], name='rollup_day_sums_idx')],
+                'constraints': [models.UniqueConstraint(fields=('span', 'day', 'status', 'product'), name='rollup_day_key')],
             },
         ),
         migrations.CreateModel(

@@ -97,7 +97,7 @@ def rollup_rows() -> dict:
 
     return {
         "hour": rows(RollupHour, "hour", "status", "count", "hi", "lo"),
-        "day": rows(RollupDay, "day", "status", "product", "count", "hi", "lo"),
+        "day": rows(RollupDay, "span", "day", "status", "product", "count", "hi", "lo"),
         "client_day": rows(RollupClientDay, "day", "count"),
         "period": rows(RollupPeriodClient, "period", "client_id", "count", "hi", "lo"),
     }
