@@ -40,11 +40,13 @@ def _sql(parts: list[str]) -> str:
     return " UNION ALL ".join(parts).replace("%", "%%").replace("?", "%s")
 
 
-def _window_rows(first_day: int, end_day: int, ranges) -> list[tuple]:
-    """One query: (kind, client id, status, product, count, hi, lo, hour) rows of
+def _window_rows(first_day: int, end_day: int, ranges, hour_ranges) -> list[tuple]:
+    """One query: (kind, client id, status, product, count, hi, lo) rows of
     - "day": the (status, product) sums over the whole days [first_day, end_day), from the rollup (per block of
       days, and per day at both ends);
-    - "order": each order created in the partial days (ranges), from the created_at index, with its UTC hour;
+    - "order": the (status, product) sums of the orders created in the partial days (ranges), from the
+      created_at index;
+    - "client": the sums per client of the orders created in the partial hours (hour_ranges);
     - "clients": the clients added over the whole days (rollup) and in the partial days (added_at index).
     """
     cents = rollups.cents_sql("total_price")
@@ -60,24 +62,31 @@ def _window_rows(first_day: int, end_day: int, ranges) -> list[tuple]:
         for span, low, high in spans:
             if low < high:
                 parts.append(
-                    "SELECT 'day', CAST(NULL AS bigint), status, product, sum(count), sum(hi), sum(lo), "
-                    f"CAST(NULL AS bigint) FROM {rollups.DAY} WHERE span = ? AND day >= ? AND day < ? "
+                    "SELECT 'day', CAST(NULL AS bigint), status, product, sum(count), sum(hi), sum(lo) "
+                    f"FROM {rollups.DAY} WHERE span = ? AND day >= ? AND day < ? "
                     "GROUP BY status, product"
                 )
                 params += [span, low, high]
         parts += [
-            "SELECT 'clients', CAST(NULL AS bigint), NULL, NULL, sum(count), 0, 0, CAST(NULL AS bigint) "
+            "SELECT 'clients', CAST(NULL AS bigint), NULL, NULL, sum(count), 0, 0 "
             f"FROM {rollups.CLIENT_DAY} WHERE day >= ? AND day < ?",
         ]
         params += [first_day, end_day]
+    sums = f"count(*), sum({cents} / {rollups.SPLIT}), sum({cents} % {rollups.SPLIT})"
     for low, high in ranges:
         parts += [
-            f"SELECT 'order', client_id, status, product, 1, {cents} / {rollups.SPLIT}, {cents} % {rollups.SPLIT}, "
-            f"{rollups.hour_sql('created_at')} FROM crm_order WHERE created_at >= ? AND created_at < ?",
-            "SELECT 'clients', CAST(NULL AS bigint), NULL, NULL, count(*), 0, 0, CAST(NULL AS bigint) "
+            f"SELECT 'order', CAST(NULL AS bigint), status, product, {sums} "
+            "FROM crm_order WHERE created_at >= ? AND created_at < ? GROUP BY status, product",
+            "SELECT 'clients', CAST(NULL AS bigint), NULL, NULL, count(*), 0, 0 "
             "FROM crm_client WHERE added_at >= ? AND added_at < ?",
         ]
         params += _range_params([(low, high)] * 2)
+    for low, high in hour_ranges:
+        parts.append(
+            f"SELECT 'client', client_id, NULL, NULL, {sums} "
+            "FROM crm_order WHERE created_at >= ? AND created_at < ? GROUP BY client_id"
+        )
+        params += _range_params([(low, high)])
     with connection.cursor() as cursor:
         cursor.execute(_sql(parts), params)
         return cursor.fetchall()
@@ -97,19 +106,20 @@ def report_figures(*, start: datetime, end: datetime) -> dict:
     by_product = {}
     edge_clients = {}
     new_clients_count = 0
-    for kind, client_id, status, product, count, hi, lo, hour in _window_rows(first_day, end_day, ranges):
+    for kind, client_id, status, product, count, hi, lo in _window_rows(first_day, end_day, ranges, hour_ranges):
         count, cents = int(count or 0), _cents(hi, lo)
         if kind == "clients":
             new_clients_count += count
+            continue
+        if kind == "client":
+            totals = edge_clients.setdefault(client_id, [0, 0])
+            totals[0] += count
+            totals[1] += cents
             continue
         for totals in (by_status.setdefault(status, {"count": 0, "cents": 0}),
                        by_product.setdefault(product, {"count": 0, "cents": 0})):
             totals["count"] += count
             totals["cents"] += cents
-        if kind == "order" and not first_hour <= int(hour) < end_hour:
-            totals = edge_clients.setdefault(client_id, [0, 0])
-            totals[0] += 1
-            totals[1] += cents
 
     status_breakdown = [
         {"status": status, "count": by_status[status]["count"], "sum": str(amount_from_cents(by_status[status]["cents"]))}
