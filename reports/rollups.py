@@ -7,11 +7,12 @@ step with the orders whatever code is added later. The data generator instead pa
 rebuilds once at the end (`rollups_rebuilt_after`): one GROUP BY per table is much cheaper than a trigger
 per row. `manage.py rebuild_rollups` recomputes everything from the orders.
 
-Tables (reports/models.py): per UTC hour × status (count, sum), per UTC day × status × product (count, sum), clients
-added per UTC day, and per report period the (count, sum) of each client over the whole UTC days of the
-period's current window of whole UTC hours (RollupPeriod). Sums are whole cents written as hi × 10^7 + lo, 0 <= lo < 10^7:
-an order has at most 10^14 cents (crm.models.MAX_ORDER_TOTAL; 10^16 for rows older than the bound), so hi
-grows by at most 10^9 per order and no column overflows before 9·10^9 orders in one row.
+Tables (reports/models.py): per UTC hour × status (count, sum); per UTC day, and per block of 32 UTC days, ×
+status × product; clients added per UTC day; and per report period the (count, sum) of each client over the whole
+UTC hours of the period's current window (RollupPeriod, moved by the first report of each hour: period_move).
+Sums are whole cents written as hi × 10^7 + lo, 0 <= lo < 10^7: an order has at most 10^14 cents
+(crm.models.MAX_ORDER_TOTAL; 10^16 for rows older than the bound), so hi grows by at most 10^9 per order and no
+column overflows before 9·10^9 orders in one row.
 
 SQLite runs row triggers (its writers are serialised anyway); PostgreSQL runs statement triggers over the
 transition tables, so a bulk statement makes one grouped upsert per table. On PostgreSQL an order write

@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import Order
-from reports import selectors
 from reports.models import Report
 from reports.selectors import report_figures, report_list
 from reports.services import report_generate, report_window
