@@ -66,6 +66,7 @@ class RollupHour(models.Model):
     lo = models.BigIntegerField(default=0)
 
     class Meta:
+        default_permissions = ()  # internal tables: nobody edits them
         db_table = "reports_rollup_hour"
         constraints = [
             models.UniqueConstraint(fields=["hour", "status"], name="rollup_hour_key"),
@@ -88,6 +89,7 @@ class RollupDay(models.Model):
     lo = models.BigIntegerField(default=0)
 
     class Meta:
+        default_permissions = ()  # internal tables: nobody edits them
         db_table = "reports_rollup_day"
         constraints = [
             models.UniqueConstraint(fields=["span", "day", "status", "product"], name="rollup_day_key"),
@@ -107,6 +109,7 @@ class RollupClientDay(models.Model):
     count = models.BigIntegerField(default=0)
 
     class Meta:
+        default_permissions = ()  # internal tables: nobody edits them
         db_table = "reports_rollup_client_day"
 
 
@@ -122,6 +125,7 @@ class RollupPeriod(models.Model):
     end_hour = models.BigIntegerField(default=0)
 
     class Meta:
+        default_permissions = ()  # internal tables: nobody edits them
         db_table = "reports_rollup_period"
 
 
@@ -135,6 +139,7 @@ class RollupPeriodClient(models.Model):
     lo = models.BigIntegerField(default=0)
 
     class Meta:
+        default_permissions = ()  # internal tables: nobody edits them
         db_table = "reports_rollup_period_client"
         constraints = [
             models.UniqueConstraint(fields=["period", "client_id"], name="rollup_period_client_key"),

@@ -37,6 +37,7 @@ class Migration(migrations.Migration):
                 ('count', models.BigIntegerField(default=0)),
             ],
             options={
+                'default_permissions': (),
                 'db_table': 'reports_rollup_client_day',
             },
         ),
@@ -48,6 +49,7 @@ class Migration(migrations.Migration):
                 ('end_hour', models.BigIntegerField(default=0)),
             ],
             options={
+                'default_permissions': (),
                 'db_table': 'reports_rollup_period',
             },
         ),
@@ -64,6 +66,7 @@ class Migration(migrations.Migration):
                 ('lo', models.BigIntegerField(default=0)),
             ],
             options={
+                'default_permissions': (),
                 'db_table': 'reports_rollup_day',
                 'indexes': [models.Index(fields=['span', 'day', 'status', 'product', 'count', 'hi', 'lo'], name='rollup_day_sums_idx')],
                 'constraints': [models.UniqueConstraint(fields=('span', 'day', 'status', 'product'), name='rollup_day_key')],
@@ -80,6 +83,7 @@ class Migration(migrations.Migration):
                 ('lo', models.BigIntegerField(default=0)),
             ],
             options={
+                'default_permissions': (),
                 'db_table': 'reports_rollup_hour',
                 'indexes': [models.Index(fields=['hour', 'status', 'count', 'hi', 'lo'], name='rollup_hour_sums_idx')],
                 'constraints': [models.UniqueConstraint(fields=('hour', 'status'), name='rollup_hour_key')],
@@ -96,6 +100,7 @@ class Migration(migrations.Migration):
                 ('lo', models.BigIntegerField(default=0)),
             ],
             options={
+                'default_permissions': (),
                 'db_table': 'reports_rollup_period_client',
                 'indexes': [models.Index(fields=['period', '-hi', '-lo', '-count', 'client_id'], name='rollup_period_top_idx')],
                 'constraints': [models.UniqueConstraint(fields=('period', 'client_id'), name='rollup_period_client_key')],
