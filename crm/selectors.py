@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import (
-    Count, DateField, Exists, F, Func, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Value,
+    Count, DateField, Exists, F, Func, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value,
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -18,6 +18,8 @@ from crm.models import ORDER_TOTAL, Client, Order
 from crm.money import MONEY_CONTEXT, amount_from_cents, amount_sum, average_amount, rows_with_cents_sum
 from crm.paging import DeepPageQuerySet
 from crm.search import search_document, search_terms
+from reports import rollups
+from reports.models import RollupDay
 
 CLIENT_ORDER_BY_FIELDS = ("id", "first_name", "last_name", "middle_name", "email", "mobile_phone", "added_at")
 ORDER_ORDER_BY_FIELDS = ("id", "product", "quantity", "price", "total_price", "status", "created_at")
@@ -275,26 +277,36 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
         active=Count("id", filter=Q(status=Client.Status.ACTIVE)),
         new=Count("id", filter=Q(added_at__gte=new_clients_since)),
     )
-    # Read from the (status, created_at, total_price) index; the pending count is one of these rows.
-    status_rows = {
-        row["status"]: row
-        for row in rows_with_cents_sum(
-            lambda cents: Order.objects.order_by().values("status").annotate(count=Count("id"), cents=cents)
-        )
-    }
-    # Revenue counts orders that were not cancelled; naming the other statuses lets the
-    # (status, created_at, ...) index serve the date range.
+    # Every order by status, from the report rollups (per block of days, status and product: reports/rollups.py);
+    # the pending count is one of these rows.
+    status_rows = {}
+    for status, count, hi, lo in RollupDay.objects.filter(span=rollups.BLOCK_DAYS).order_by().values_list("status").annotate(
+        count=Sum("count"), hi=Sum("hi"), lo=Sum("lo")
+    ):
+        status_rows[status] = {"count": int(count), "cents": int(hi) * rollups.SPLIT + int(lo)}
+    # Revenue counts orders that were not cancelled: per local day from the hourly rollup (or, in a time
+    # zone whose days do not start on a UTC hour, from the (status, created_at, ...) index).
     earning = [status for status in Order.Status.values if status != Order.Status.CANCELLED]
-    day_rows = {
-        row["day"]: row
-        for row in rows_with_cents_sum(
-            lambda cents: Order.objects.filter(status__in=earning, created_at__gte=window_start)
-            .annotate(day=local_day("created_at", window_start, now))
-            .order_by()
-            .values("day")
-            .annotate(count=Count("id"), cents=cents)
-        )
-    }
+    days = rollups.local_day_sums(
+        start=window_start, end=now, first_day=window_start.date(),
+        day_count=(now.date() - window_start.date()).days + 1, statuses=earning,
+    )
+    if days is not None:
+        day_rows = {
+            window_start.date() + timedelta(days=offset): {"count": count, "cents": cents}
+            for offset, (count, cents) in enumerate(days)
+        }
+    else:
+        day_rows = {
+            row["day"]: row
+            for row in rows_with_cents_sum(
+                lambda cents: Order.objects.filter(status__in=earning, created_at__gte=window_start)
+                .annotate(day=local_day("created_at", window_start, now))
+                .order_by()
+                .values("day")
+                .annotate(count=Count("id"), cents=cents)
+            )
+        }
     # Newest by creation time (an import may add old orders under new ids); (created_at, id) is an index.
     latest = list(Order.objects.select_related("client").order_by("-created_at", "-id")[:LATEST_ORDERS])
 

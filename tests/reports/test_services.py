@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import Order
-from reports import selectors
 from reports.models import Report
 from reports.selectors import report_figures, report_list
 from reports.services import report_generate, report_window
@@ -195,15 +194,7 @@ def test_top_products_break_ties_by_count_then_name_and_add_up_every_status():
     ]
 
 
-@pytest.fixture(params=["sorted", "client_index_walk"])
-def top_clients_way(request, monkeypatch):
-    """Both ways of grouping the top clients: the window's orders sorted, or the client index walked."""
-    if request.param == "client_index_walk":
-        monkeypatch.setattr(selectors, "CLIENT_INDEX_WALK_FROM", 0)
-    return request.param
-
-
-def test_year_top_clients_keep_the_window_edges_and_full_names(dataset, top_clients_way):
+def test_year_top_clients_keep_the_window_edges_and_full_names(dataset):
     # The newcomer's order at exactly the start is in; the regular's order a second before it and at `now` are out.
     report = report_generate(period="year", now=NOW)
     assert report.top_clients == [
@@ -212,7 +203,7 @@ def test_year_top_clients_keep_the_window_edges_and_full_names(dataset, top_clie
     ]
 
 
-def test_top_clients_break_ties_by_count_then_id_and_show_the_middle_name(top_clients_way):
+def test_top_clients_break_ties_by_count_then_id_and_show_the_middle_name():
     first = make_client(last_name="Иванов", first_name="Иван", middle_name="Иванович")
     second = make_client(last_name="Петрова", first_name="Анна", middle_name="")
     third = make_client(last_name="Сидоров", first_name="Олег", middle_name="Петрович")
@@ -228,24 +219,6 @@ def test_top_clients_break_ties_by_count_then_id_and_show_the_middle_name(top_cl
         {"client_id": second.pk, "name": "Петрова Анна", "count": 2, "sum": "40.00"},
         {"client_id": third.pk, "name": "Сидоров Олег Петрович", "count": 2, "sum": "40.00"},
     ]
-
-
-@pytest.mark.parametrize("period", ["week", "month", "year"])
-def test_walking_the_client_index_gives_the_same_figures(dataset, monkeypatch, period):
-    start, end = report_window(period=period, now=NOW)
-    sorted_figures = report_figures(start=start, end=end)
-    monkeypatch.setattr(selectors, "CLIENT_INDEX_WALK_FROM", 0)
-    assert report_figures(start=start, end=end) == sorted_figures
-
-
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite planner hint")
-def test_a_long_window_keeps_sqlite_off_the_created_at_index_for_the_top_clients(monkeypatch):
-    make_order(created_at=NOW - timedelta(hours=1))
-    monkeypatch.setattr(selectors, "CLIENT_INDEX_WALK_FROM", 0)
-    with CaptureQueriesContext(connection) as captured:
-        report_figures(start=NOW - timedelta(days=365), end=NOW)
-    by_client = [query["sql"] for query in captured if query["sql"].startswith('SELECT "crm_order"."client_id"')]
-    assert len(by_client) == 1 and '+"crm_order"."created_at" >=' in by_client[0]
 
 
 def test_archived_clients_still_count():

@@ -34,5 +34,6 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             _("Time: %(total).1f s (clients %(clients).1f s, orders %(orders).1f s, indexes %(indexes).1f s, "
-              "planner statistics %(statistics).1f s); CPU time of this process %(cpu).1f s.") % timings
+              "report rollups %(rollups).1f s, planner statistics %(statistics).1f s); "
+              "CPU time of this process %(cpu).1f s.") % timings
         )
