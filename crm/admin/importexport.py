@@ -149,7 +149,9 @@ class ImportExportAdminMixin(ImportExportMixin):
         import_file = import_form.cleaned_data["import_file"]
         data = b"".join(import_file.chunks())
         try:
-            headers, rows = count_rows(self.get_import_formats()[format_index](), data)
+            headers, rows = count_rows(
+                self.get_import_formats()[format_index](), data, enough=settings.IMPORT_BACKGROUND_ROWS
+            )
             if rows > settings.IMPORT_BACKGROUND_ROWS:
                 resource_class = self.choose_import_resource_class(import_form, request)
                 resource_class().prepare_headers(tablib.Dataset(headers=headers))
@@ -160,7 +162,7 @@ class ImportExportAdminMixin(ImportExportMixin):
         resource = str(import_form.cleaned_data.get("resource") or "")
         token = save_upload(
             user=request.user, model=self.model._meta.label_lower, data=data, format=str(format_index),
-            resource=resource, original_name=import_file.name,
+            resource=resource, original_name=import_file.name, rows=rows,
         )
         opts = self.model._meta
         context = {
@@ -225,7 +227,10 @@ class ImportExportAdminMixin(ImportExportMixin):
         format_class = formats[format_index]
         try:
             data = claim_upload(upload)
-            _headers, rows = count_rows(format_class(), data)
+            if upload.rows is not None:  # counted at the upload, which offered the import in the background
+                rows = upload.rows
+            else:
+                _headers, rows = count_rows(format_class(), data, enough=settings.IMPORT_BACKGROUND_ROWS)
             if rows > settings.IMPORT_BACKGROUND_ROWS:  # not read here: the job reads and checks it
                 return self.import_in_background(request, upload, format_class, data, rows)
             dataset = format_class().create_dataset(data)

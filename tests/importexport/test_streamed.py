@@ -48,3 +48,14 @@ def test_a_file_in_neither_encoding_is_refused(tmp_path):
     path.write_bytes(b"E-mail\n\x98\x98\n")
     with pytest.raises(ImportFileError):
         CsvFileDataset(path)
+
+
+def test_counting_a_large_csv_for_the_admin_stops_reading_rows_past_the_threshold_but_keeps_the_row_limit(settings):
+    from crm.importexport.formats import count_rows
+
+    data = ("Фамилия,E-mail\n" + "".join(f"Иванов,c{n}@example.com\n" for n in range(30))).encode()
+    assert count_rows(CsvFormat(), data) == (["Фамилия", "E-mail"], 30)
+    assert count_rows(CsvFormat(), data, enough=10) == (["Фамилия", "E-mail"], 30)
+    settings.IMPORT_MAX_ROWS = 20
+    with pytest.raises(ImportFileError):
+        count_rows(CsvFormat(), data, enough=10)
