@@ -168,6 +168,17 @@ class WorkerMemory:
             self.peak_rss_kb = max(self.peak_rss_kb, values.get("VmHWM", 0))
             self.peak_anon_kb = max(self.peak_anon_kb, values.get("RssAnon", 0))
 
+    def cpu_seconds(self) -> float:
+        """The worker's CPU time so far (user + system): the job's cost whatever else loads the machine."""
+        import os
+
+        try:
+            with open(f"/proc/{self.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
     def stop(self):
         values = self.read()
         self.peak_rss_kb = max(self.peak_rss_kb, values.get("VmHWM", 0))
@@ -232,6 +243,8 @@ def run_admin(*, rows: int, database_url: str | None, log, workers: int = 2) -> 
         env.update(
             TASKS_BACKEND="database", JOBS_DIR=str(scratch / "jobs"), IMPORT_UPLOAD_DIR=str(scratch / "uploads"),
             IMPORT_MAX_ROWS=str(max(rows, int(env.get("IMPORT_MAX_ROWS", 0) or 0))), DJANGO_ENV_FILE="",
+            # The default threshold (5,000), or below a smaller benchmark file so that it still goes to the worker.
+            IMPORT_BACKGROUND_ROWS=str(min(int(env.get("IMPORT_BACKGROUND_ROWS", 5000) or 5000), max(rows - 1, 0))),
         )
         log(f"Scratch database: {url}")
         manage(env, "migrate", "--noinput", "-v0")
@@ -260,6 +273,7 @@ def run_admin(*, rows: int, database_url: str | None, log, workers: int = 2) -> 
                 "username": BENCH_USER, "password": BENCH_PASSWORD, "csrfmiddlewaretoken": http.csrf(), "next": "/admin/",
             })
             http.timings.clear()  # the password hash's cost is the login's, not the import's
+            cpu_before = memory.cpu_seconds()
             http.request("import page", "GET", "/admin/crm/client/import/")
             with csv_path.open("rb") as upload:
                 page = http.request("upload (rows counted, nothing previewed)", "POST", "/admin/crm/client/import/", data={
@@ -284,6 +298,7 @@ def run_admin(*, rows: int, database_url: str | None, log, workers: int = 2) -> 
                 if state and state.group(1) in ("done", "failed"):
                     break
             http.request("finished job page", "GET", job_path)
+            job_cpu = memory.cpu_seconds() - cpu_before
         finally:
             memory.stop()
             worker.terminate()
@@ -318,6 +333,8 @@ def run_admin(*, rows: int, database_url: str | None, log, workers: int = 2) -> 
         f"slowest request: {slowest:.2f} s (target < {REQUEST_LIMIT_SECONDS:.0f} s): {verdict}",
         f"job: {int(total)} rows, {int(new)} new, in {seconds:.1f} s = {int(total) / seconds:,.0f} rows/s "
         f"(started_at → finished_at; target ≥ 5,000 rows/s on SQLite)",
+        f"the worker's CPU time for the job: {job_cpu:.1f} s = {int(total) / max(job_cpu, 0.001):,.0f} rows per CPU-second "
+        f"(what the rate would be on an otherwise idle core)",
         f"worker peak RSS {memory.peak_rss_kb / 1024:.0f} MB (target < 300 MB), peak private memory (RssAnon) "
         f"{memory.peak_anon_kb / 1024:.0f} MB",
         f"{vendor}; {size_mb:.1f} MB CSV; the database holds {clients} clients and {history} history rows; "

@@ -18,7 +18,7 @@ from tests.jobs.processes import ROOT, env, manage, shell  # noqa: F401  (env is
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True)  # workers are other processes: rows must be committed
 
 
 @pytest.fixture
@@ -128,3 +128,14 @@ def test_a_redis_worker_killed_mid_import_writes_nothing_and_its_job_is_failed_o
     assert outcome.splitlines() == [
         "failed FAILED 0", "The worker stopped while running this job; nothing was written. Retry it."
     ]
+
+
+def test_tasks_backend_redis_selects_the_rq_backend_on_tasks_redis_url():
+    from tests.config.test_settings import run_settings
+
+    code = ("import django, json; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps([s.TASKS['default']['BACKEND'], s.RQ_QUEUES['default']['URL'], 'django_rq' in s.INSTALLED_APPS]))")
+    default = run_settings({"DJANGO_SECRET_KEY": "x" * 50}, code)
+    assert default.stdout.strip().splitlines()[-1] == '["django_tasks_db.DatabaseBackend", "redis://127.0.0.1:6379/0", false]'
+    redis = run_settings({"DJANGO_SECRET_KEY": "x" * 50, "TASKS_BACKEND": "redis", "TASKS_REDIS_URL": "redis://queue:6379/3"}, code)
+    assert redis.stdout.strip().splitlines()[-1] == '["django_tasks_rq.RQBackend", "redis://queue:6379/3", true]'
