@@ -104,6 +104,7 @@ class BulkImportResource(resources.ModelResource):
     extra_aliases: dict[str, tuple[str, ...]] = {}
 
     def __init__(self, *, progress=None, **kwargs):
+        self._import_fields = None
         super().__init__(**kwargs)
         self.progress = progress
         self._reset_import_state()
@@ -124,6 +125,12 @@ class BulkImportResource(resources.ModelResource):
         return ImportResult
 
     # -- columns -----------------------------------------------------------
+    def get_import_fields(self):
+        # import-export rebuilds this list for every row (3% of a large import); the fields never change.
+        if self._import_fields is None:
+            self._import_fields = super().get_import_fields()
+        return self._import_fields
+
     def column_aliases(self) -> dict[str, str]:
         model_fields = {field.name: field for field in self._meta.model._meta.fields}
         aliases = {}
