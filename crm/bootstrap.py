@@ -96,8 +96,8 @@ def command_run(extra_args: list[str]) -> None:
 
 
 def start_worker(manage: list[str], env: dict) -> subprocess.Popen | None:
-    """One worker beside the development server, when the jobs queue is the database (the default)."""
-    if env.get("TASKS_BACKEND", "database") != "database":
+    """One worker beside the development server, when jobs go to a queue (the database, the default, or Redis)."""
+    if env.get("TASKS_BACKEND", "database") not in ("database", "redis"):
         return None
     return subprocess.Popen([*manage, "run_worker", "--no-reload"], cwd=ROOT, env=env)
 

@@ -382,16 +382,24 @@ IMPORT_UPLOAD_MAX_AGE_MINUTES = env.int("IMPORT_UPLOAD_MAX_AGE_MINUTES", default
 # Django's tasks API (DEP 14). On Django 5.2 it is the django-tasks backport; on Django 6 the backend paths
 # become django.tasks.backends.* and the worker stays django-tasks-db's db_worker.
 # TASKS_BACKEND: "database" (default: the queue is a table of this database, run `manage.py run_worker`),
+# "redis" (the queue is in Redis at TASKS_REDIS_URL, django-tasks-rq; the same `manage.py run_worker`),
 # "immediate" (runs a job at once inside the request: tests, or no worker at all), "dummy" (enqueues, never runs).
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
 _TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
+    "redis": "django_tasks_rq.RQBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "dummy": "django_tasks.backends.dummy.DummyBackend",
 }
 if TASKS_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}.")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
+# The Redis queue (TASKS_BACKEND=redis): django-rq's queue settings. A job may run for hours (an import is one
+# transaction); rq's default limit of 3 minutes would kill a large import half-way (it would roll back).
+TASKS_REDIS_URL = env.str("TASKS_REDIS_URL", default="redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
+if TASKS_BACKEND == "redis":
+    INSTALLED_APPS.append("django_rq")  # the backend's system check asks for it
 # An admin import confirmed with more data rows than this runs as a background job (0 = always).
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=5000)
 # Private folder of the jobs' input files and progress ("" = <system temp dir>/crm-jobs).

@@ -9,14 +9,18 @@ Between the preview and the confirmation the upload waits in crm/importexport/up
 through the signed token of the confirmation form, by the user who uploaded it (not import-export's temp
 storage, whose confirmation names any file of the temp directory).
 
-A confirmed file of more than IMPORT_BACKGROUND_ROWS rows is imported by a background worker (crm/jobs/):
-the confirmation creates the job and lands on its page, which follows the progress.
+A file of more than IMPORT_BACKGROUND_ROWS rows is not previewed in the request (that would take seconds to
+minutes): the upload only counts its rows and checks its columns, and it asks to confirm an import in the
+background (crm/jobs/), which checks every row before writing anything, all or nothing as here; the job's page
+follows the progress and then shows the counts, or every invalid row with its line and reason.
 """
 
+import tablib
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -32,7 +36,7 @@ from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from crm.admin.exportjobs import export_in_background, exceeds_background_threshold
 from crm.importexport.exports import csv_download
-from crm.importexport.formats import FORMATS, FORMATS_BY_NAME, CsvFormat, ImportFileError, export_options
+from crm.importexport.formats import FORMATS, FORMATS_BY_NAME, CsvFormat, ImportFileError, count_rows, export_options
 from crm.importexport.limits import ImportLimits
 from crm.importexport.resources import ClientResource, OrderResource
 from crm.importexport.results import result_counts, result_failed, result_notes, result_problems
@@ -114,6 +118,10 @@ class ImportExportAdminMixin(ImportExportMixin):
     export_formats = FORMATS
 
     def import_action(self, request, **kwargs):
+        if request.method == "POST" and request.FILES:
+            response = self.confirm_large_import(request)
+            if response is not None:
+                return response
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
         result = context.get("result")
@@ -127,6 +135,52 @@ class ImportExportAdminMixin(ImportExportMixin):
             else:
                 messages.info(request, self.preview_message(result))
         return response
+
+    def confirm_large_import(self, request):
+        """A file of more than IMPORT_BACKGROUND_ROWS rows is not previewed here: its rows are only counted (and
+        its columns checked), it is stored, and a page asks to confirm its import in the background, where it is
+        checked whole before anything is written. None for a small file or a refused one: the preview says why."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        import_form = self.create_import_form(request)
+        if not import_form.is_valid():
+            return None
+        format_index = _index(str(import_form.cleaned_data["format"]), len(self.get_import_formats()))
+        if format_index is None:
+            return None
+        import_file = import_form.cleaned_data["import_file"]
+        data = b"".join(import_file.chunks())
+        try:
+            headers, rows = count_rows(
+                self.get_import_formats()[format_index](), data, enough=settings.IMPORT_BACKGROUND_ROWS
+            )
+            if rows > settings.IMPORT_BACKGROUND_ROWS:
+                resource_class = self.choose_import_resource_class(import_form, request)
+                resource_class().prepare_headers(tablib.Dataset(headers=headers))
+        except ImportFileError:
+            return None  # the usual path reads the file again and puts the reason next to the file field
+        if rows <= settings.IMPORT_BACKGROUND_ROWS:
+            return None
+        resource = str(import_form.cleaned_data.get("resource") or "")
+        token = save_upload(
+            user=request.user, model=self.model._meta.label_lower, data=data, format=str(format_index),
+            resource=resource, original_name=import_file.name, rows=rows,
+        )
+        opts = self.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "title": _("Import in the background"),
+            "file_name": import_file.name,
+            "rows": rows,
+            "threshold": settings.IMPORT_BACKGROUND_ROWS,
+            "confirm_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_process_import"),
+            "import_url": self.import_url(),
+            "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+            "fields": {"import_file_name": token, "original_file_name": import_file.name,
+                       "format": str(format_index), "resource": resource},
+        }
+        return TemplateResponse(request, "crm/importexport/import_background.html", context)
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, ImportFileError):
@@ -175,11 +229,15 @@ class ImportExportAdminMixin(ImportExportMixin):
         format_class = formats[format_index]
         try:
             data = claim_upload(upload)
+            if upload.rows is not None:  # counted at the upload, which offered the import in the background
+                rows = upload.rows
+            else:
+                _headers, rows = count_rows(format_class(), data, enough=settings.IMPORT_BACKGROUND_ROWS)
+            if rows > settings.IMPORT_BACKGROUND_ROWS:  # not read here: the job reads and checks it
+                return self.import_in_background(request, upload, format_class, data, rows)
             dataset = format_class().create_dataset(data)
         except (UploadError, ImportFileError) as error:
             return self.refuse_confirmation(request, str(error))
-        if len(dataset) > settings.IMPORT_BACKGROUND_ROWS:
-            return self.import_in_background(request, upload, format_class, data, len(dataset))
         result = self.process_dataset(dataset, confirm_form, request, **kwargs)
         return self.process_result(result, request)
 

@@ -132,3 +132,218 @@ def time_imports(clients: int, orders: int, fmt: str, *, log) -> str:
     lines.append(f"\n{connection.vendor}, {fmt} files; the database holds {Client.objects.count()} clients "
                  f"and {Order.objects.count()} orders, with their history.")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Through the admin: a real server, a real worker, every request timed (`bench_import --admin ROWS`)
+# ---------------------------------------------------------------------------
+REQUEST_LIMIT_SECONDS = 1.0
+
+
+class WorkerMemory:
+    """The worker process's peak RSS (VmHWM, as the kernel keeps it) and peak private memory (RssAnon,
+    sampled): RSS also counts the pages of the SQLite file it maps (mmap_size), which are shared and
+    reclaimable, RssAnon does not."""
+
+    def __init__(self, pid: int):
+        import threading
+
+        self.pid = pid
+        self.peak_rss_kb = 0
+        self.peak_anon_kb = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+        self.thread.start()
+
+    def read(self) -> dict[str, int]:
+        try:
+            with open(f"/proc/{self.pid}/status") as status:
+                return {line.split(":")[0]: int(line.split()[1]) for line in status if line.startswith(("VmHWM", "RssAnon"))}
+        except (OSError, ValueError, IndexError):
+            return {}
+
+    def watch(self):
+        while not self.stopped.wait(0.2):
+            values = self.read()
+            self.peak_rss_kb = max(self.peak_rss_kb, values.get("VmHWM", 0))
+            self.peak_anon_kb = max(self.peak_anon_kb, values.get("RssAnon", 0))
+
+    def cpu_seconds(self) -> float:
+        """The worker's CPU time so far (user + system): the job's cost whatever else loads the machine."""
+        import os
+
+        try:
+            with open(f"/proc/{self.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def stop(self):
+        values = self.read()
+        self.peak_rss_kb = max(self.peak_rss_kb, values.get("VmHWM", 0))
+        self.stopped.set()
+        self.thread.join()
+
+
+class TimedSession:
+    """An HTTP session of a staff member in the admin; remembers how long each request took."""
+
+    def __init__(self, base_url: str):
+        import requests
+
+        self.base_url = base_url
+        self.session = requests.Session()
+        self.timings: list[tuple[str, float]] = []
+
+    def request(self, step: str, method: str, path: str, **kwargs):
+        started = time.perf_counter()
+        response = self.session.request(method, self.base_url + path, allow_redirects=False, timeout=120, **kwargs)
+        self.timings.append((step, time.perf_counter() - started))
+        if response.status_code >= 400:
+            raise ImportFailed(f"{step}: HTTP {response.status_code}")
+        return response
+
+    def csrf(self) -> str:
+        return self.session.cookies.get("csrftoken", "")
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    import re
+    from html import unescape
+
+    fields = {}
+    for tag in re.findall(r"<input[^>]*type=\"hidden\"[^>]*>", html):
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[unescape(name.group(1))] = unescape(value.group(1)) if value else ""
+    return fields
+
+
+def run_admin(*, rows: int, database_url: str | None, log, workers: int = 2) -> str:
+    """Import `rows` new clients from one CSV through the admin of a real server (gunicorn) with a real worker
+    (run_worker), on a scratch database; the table of request durations, the job's rate and the worker's memory."""
+    import os
+    import re
+    import secrets
+    import subprocess
+
+    from crm.devtools.server import (
+        BENCH_PASSWORD, BENCH_USER, HOST, ensure_postgres_database, free_port, manage, manage_command, server_env,
+        start_gunicorn,
+    )
+
+    with tempfile.TemporaryDirectory(prefix="crm-import-bench-") as scratch:
+        scratch = Path(scratch)
+        if database_url:
+            ensure_postgres_database(database_url)
+        url = database_url or f"sqlite:///{scratch / 'bench.sqlite3'}"
+        env = server_env(url)
+        env.update(
+            TASKS_BACKEND="database", JOBS_DIR=str(scratch / "jobs"), IMPORT_UPLOAD_DIR=str(scratch / "uploads"),
+            IMPORT_MAX_ROWS=str(max(rows, int(env.get("IMPORT_MAX_ROWS", 0) or 0))), DJANGO_ENV_FILE="",
+            # The default threshold (5,000), or below a smaller benchmark file so that it still goes to the worker.
+            IMPORT_BACKGROUND_ROWS=str(min(int(env.get("IMPORT_BACKGROUND_ROWS", 5000) or 5000), max(rows - 1, 0))),
+        )
+        log(f"Scratch database: {url}")
+        manage(env, "migrate", "--noinput", "-v0")
+        manage(env, "shell", "-c", (
+            "from django.contrib.auth.models import User\n"
+            f"user = User.objects.filter(username='{BENCH_USER}').first() or User(username='{BENCH_USER}')\n"
+            "user.is_staff = user.is_superuser = True\n"
+            f"user.set_password('{BENCH_PASSWORD}')\n"
+            "user.save()\n"
+        ))
+        manage(env, "collectstatic", "--noinput", "-v0")
+        csv_path = scratch / "clients.csv"
+        log(f"Writing {rows} clients to {csv_path.name} …")
+        csv_path.write_bytes(encode(clients_file(rows), "csv"))
+        size_mb = csv_path.stat().st_size / 1024 / 1024
+
+        port = free_port()
+        server = start_gunicorn(env, port, workers)
+        worker = subprocess.Popen([*manage_command(), "run_worker", "--no-reload", "-v0"], env=env, cwd=settings_dir())
+        memory = WorkerMemory(worker.pid)
+        try:
+            http = TimedSession(f"http://{HOST}:{port}")
+            for _ in range(2 * workers):  # the server's workers load the app on their first request: not timed
+                http.request("warm-up", "GET", "/admin/login/")
+            http.request("log in", "POST", "/admin/login/", data={
+                "username": BENCH_USER, "password": BENCH_PASSWORD, "csrfmiddlewaretoken": http.csrf(), "next": "/admin/",
+            })
+            http.timings.clear()  # the password hash's cost is the login's, not the import's
+            cpu_before = memory.cpu_seconds()
+            http.request("import page", "GET", "/admin/crm/client/import/")
+            with csv_path.open("rb") as upload:
+                page = http.request("upload (rows counted, nothing previewed)", "POST", "/admin/crm/client/import/", data={
+                    "csrfmiddlewaretoken": http.csrf(), "resource": "0", "format": "0",
+                }, files={"import_file": ("clients.csv", upload, "text/csv")})
+            fields = hidden_fields(page.text)
+            if "import_file_name" not in fields:
+                raise ImportFailed("the upload did not lead to the background import's confirmation page")
+            confirmed = http.request("confirm (job created)", "POST", "/admin/crm/client/process_import/", data=fields)
+            job_path = confirmed.headers.get("Location", "")
+            job_id = re.search(r"/jobs/job/(\d+)/", job_path)
+            if not job_id:
+                raise ImportFailed("the confirmation did not lead to a job page")
+            job_id = job_id.group(1)
+            http.request("job page", "GET", job_path)
+            polls = 0
+            while True:
+                time.sleep(2)  # as the page's htmx does
+                fragment = http.request("progress poll", "GET", f"/admin/jobs/job/{job_id}/progress/")
+                polls += 1
+                state = re.search(r'data-state="(\w+)"', fragment.text)
+                if state and state.group(1) in ("done", "failed"):
+                    break
+            http.request("finished job page", "GET", job_path)
+            job_cpu = memory.cpu_seconds() - cpu_before
+        finally:
+            memory.stop()
+            worker.terminate()
+            server.terminate()
+            for process in (worker, server):
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        outcome = manage(env, "shell", "-c", (
+            "from crm.jobs.models import Job; from crm.models import Client\n"
+            f"job = Job.objects.get(pk={job_id})\n"
+            "print(job.state, job.total, job.new, job.invalid, (job.finished_at - job.started_at).total_seconds(), "
+            "Client.objects.count(), Client.history.count())\n"
+        ), capture=True).split()
+        vendor = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+
+    state, total, new, invalid, seconds, clients, history = outcome[-7:]
+    if state != "done":
+        raise ImportFailed(f"the job ended {state}: {invalid} invalid rows")
+    seconds = float(seconds)
+    by_step: dict[str, list[float]] = {}
+    for step, duration in http.timings:
+        by_step.setdefault(step, []).append(duration)
+    slowest = max(duration for _step, duration in http.timings)
+    lines = ["", f"{'request':<42} {'count':>5} {'max s':>7}", "-" * 56]
+    for step, durations in by_step.items():
+        lines.append(f"{step:<42} {len(durations):>5} {max(durations):>7.2f}")
+    verdict = "pass" if slowest < REQUEST_LIMIT_SECONDS else "FAIL"
+    lines += [
+        "-" * 56,
+        f"slowest request: {slowest:.2f} s (target < {REQUEST_LIMIT_SECONDS:.0f} s): {verdict}",
+        f"job: {int(total)} rows, {int(new)} new, in {seconds:.1f} s = {int(total) / seconds:,.0f} rows/s "
+        f"(started_at → finished_at; target ≥ 5,000 rows/s on SQLite)",
+        f"the worker's CPU time for the job: {job_cpu:.1f} s = {int(total) / max(job_cpu, 0.001):,.0f} rows per CPU-second "
+        f"(what the rate would be on an otherwise idle core)",
+        f"worker peak RSS {memory.peak_rss_kb / 1024:.0f} MB (target < 300 MB), peak private memory (RssAnon) "
+        f"{memory.peak_anon_kb / 1024:.0f} MB",
+        f"{vendor}; {size_mb:.1f} MB CSV; the database holds {clients} clients and {history} history rows; "
+        f"{polls} progress polls; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+    ]
+    return "\n".join(lines)
+
+
+def settings_dir():
+    from django.conf import settings
+
+    return settings.BASE_DIR

@@ -43,6 +43,7 @@ class Upload:
     format: str  # index in the admin's import formats, as the form posts it
     resource: str
     original_name: str
+    rows: int | None = None  # counted at the upload when it was too large for a preview
 
 
 def upload_dir() -> Path:
@@ -53,7 +54,8 @@ def max_age_seconds() -> int:
     return settings.IMPORT_UPLOAD_MAX_AGE_MINUTES * 60
 
 
-def save_upload(*, user, model: str, data: bytes, format: str, resource: str, original_name: str) -> str:
+def save_upload(*, user, model: str, data: bytes, format: str, resource: str, original_name: str,
+                rows: int | None = None) -> str:
     """Store an upload whose preview is confirmable; the signed token for the confirmation form."""
     sweep_uploads()
     name = secrets.token_hex(16)
@@ -61,6 +63,8 @@ def save_upload(*, user, model: str, data: bytes, format: str, resource: str, or
     with os.fdopen(descriptor, "wb") as file:
         file.write(data)
     payload = {"n": name, "u": user.pk, "m": model, "f": str(format), "r": str(resource or ""), "o": original_name}
+    if rows is not None:
+        payload["c"] = int(rows)
     return signing.dumps(payload, salt=SALT)
 
 
@@ -75,7 +79,7 @@ def verify_token(token: str, *, user, model: str) -> Upload:
     try:
         upload = Upload(
             name=payload["n"], user_id=payload["u"], model=payload["m"], format=payload["f"],
-            resource=payload["r"], original_name=payload["o"],
+            resource=payload["r"], original_name=payload["o"], rows=payload.get("c"),
         )
     except (KeyError, TypeError):
         raise UploadError(_("This import confirmation is not valid; upload the file again.")) from None

@@ -137,8 +137,6 @@ def sweep_stale_jobs(jobs=None) -> int:
     "running" for ever and never retries it. The import ran in one transaction, which the database
     rolled back when the connection dropped, so nothing was written: the job is failed, and retryable.
     """
-    from django_tasks_db.models import DBTaskResult
-
     queryset = Job.objects.filter(state=Job.State.RUNNING, worker_host=worker_host())
     if jobs is not None:
         queryset = queryset.filter(pk__in=[job.pk for job in jobs])
@@ -153,11 +151,26 @@ def sweep_stale_jobs(jobs=None) -> int:
                 swept += 1
                 files.progress_path(job.pk).unlink(missing_ok=True)
                 if job.task_id:
-                    DBTaskResult.objects.filter(id=job.task_id, status="RUNNING").update(
-                        status="FAILED", finished_at=timezone.now(), exception_class_path="crm.jobs.WorkerDied"
-                    )
+                    _fail_abandoned_task(job.task_id)
                 logger.warning("Job %s: its worker (pid %s) is gone; marked failed.", job.pk, job.worker_pid)
     return swept
+
+
+def _fail_abandoned_task(task_id: str) -> None:
+    """The queue's own record of the dead worker's task: failed too (neither backend would ever retry it)."""
+    from django_tasks import task_backends
+    from django_tasks_db import DatabaseBackend
+
+    from crm.jobs.redis_queue import fail_abandoned_task, uses_redis
+
+    if isinstance(task_backends["default"], DatabaseBackend):
+        from django_tasks_db.models import DBTaskResult
+
+        DBTaskResult.objects.filter(id=task_id, status="RUNNING").update(
+            status="FAILED", finished_at=timezone.now(), exception_class_path="crm.jobs.WorkerDied"
+        )
+    elif uses_redis():
+        fail_abandoned_task(task_id, "crm.jobs.WorkerDied: the worker stopped while running this job")
 
 
 def sweep_old_job_files(*, days: int | None = None) -> int:

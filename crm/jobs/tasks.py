@@ -19,11 +19,16 @@ def resource_class_for(kind: str):
 
 
 def run_import(job: Job) -> None:
-    from crm.importexport.formats import FORMATS_BY_NAME, ImportFileError
+    from crm.importexport.formats import FORMATS_BY_NAME, CsvFormat, ImportFileError
     from crm.importexport.results import result_counts, result_failed, result_problems
+    from crm.importexport.streamed import CsvFileDataset
 
     try:
-        dataset = FORMATS_BY_NAME[job.params["format"]]().create_dataset(files.read_input(job.pk))
+        file_format = FORMATS_BY_NAME[job.params["format"]]()
+        if isinstance(file_format, CsvFormat):  # read a row at a time, not held whole (~1 KB a row)
+            dataset = CsvFileDataset(files.input_path(job.pk))
+        else:
+            dataset = file_format.create_dataset(files.read_input(job.pk))
     except ImportFileError as error:
         services.job_fail(job, str(error))
         return

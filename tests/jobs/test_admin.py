@@ -14,13 +14,19 @@ from tests.jobs.conftest import clients_csv, run_worker_once
 pytestmark = pytest.mark.django_db
 
 
-def preview_and_confirm(client, content: bytes):
-    preview = client.post(
+def upload(client, content: bytes):
+    return client.post(
         reverse("admin:crm_client_import"),
         {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("clients.csv", content)},
     )
+
+
+def preview_and_confirm(client, content: bytes):
+    preview = upload(client, content)
     assert preview.status_code == 200
-    return client.post(reverse("admin:crm_client_process_import"), preview.context["confirm_form"].initial)
+    if "confirm_form" in preview.context:  # a small file: the preview's confirmation
+        return client.post(reverse("admin:crm_client_process_import"), preview.context["confirm_form"].initial)
+    return client.post(reverse("admin:crm_client_process_import"), preview.context["fields"])
 
 
 def failed_job(owner) -> Job:
@@ -138,3 +144,64 @@ def test_a_job_page_costs_few_queries(client, manager, django_assert_max_num_que
     client.force_login(manager)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("admin:jobs_job_change", args=[job.pk])).status_code == 200
+
+
+def test_an_upload_above_the_threshold_is_not_previewed_but_counted_and_confirmed_for_the_background(
+    client, manager, settings, database_backend, django_capture_on_commit_callbacks
+):
+    from crm.importexport import resources
+
+    settings.IMPORT_BACKGROUND_ROWS = 20
+    client.force_login(manager)
+    with pytest.MonkeyPatch.context() as patch:
+        # The request must not run the import's dry run (a preview of 200,000 rows takes a minute).
+        patch.setattr(resources.ClientResource, "import_data", lambda *a, **k: pytest.fail("previewed in the request"))
+        page = upload(client, clients_csv(25))
+    assert page.status_code == 200
+    assert [t.name for t in page.templates][0] == "crm/importexport/import_background.html"
+    assert "result" not in page.context and not Job.objects.exists() and not Client.objects.exists()
+    body = page.content.decode()
+    assert "В «clients.csv» 25 строк." in body and "Импорт в фоне" in body  # in Russian, the default
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(reverse("admin:crm_client_process_import"), page.context["fields"])
+    job = Job.objects.get()
+    assert confirmed.url == reverse("admin:jobs_job_change", args=[job.pk]) and job.total == 25
+    assert client.post(reverse("admin:crm_client_process_import"), page.context["fields"]).status_code == 302
+    assert Job.objects.count() == 1  # a replayed confirmation finds its upload claimed
+
+    run_worker_once()
+    job.refresh_from_db()
+    assert (job.state, job.new, job.changed, job.unchanged, job.invalid) == (Job.State.DONE, 25, 0, 0, 0)
+    assert Client.objects.count() == 25
+
+
+def test_a_large_upload_with_invalid_rows_fails_its_job_with_every_line_and_writes_nothing(
+    client, manager, settings, database_backend, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_BACKGROUND_ROWS = 20
+    client.force_login(manager)
+    content = clients_csv(30, bad_line=7).replace(b"client20@", b"client3@")  # line 22 repeats line 5's e-mail
+    page = upload(client, content)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:crm_client_process_import"), page.context["fields"])
+
+    run_worker_once()
+
+    job = Job.objects.get()
+    assert job.state == Job.State.FAILED and job.invalid == 2
+    assert [problem.split(":")[0] for problem in job.problems] == ["Строка 7", "Строка 22"] or [
+        problem.split(":")[0] for problem in job.problems] == ["Line 7", "Line 22"]
+    assert not Client.objects.exists()
+    body = client.get(reverse("admin:jobs_job_change", args=[job.pk])).content.decode()
+    assert "7" in body and "22" in body and 'data-state="failed"' in body
+
+
+def test_a_large_upload_missing_a_key_column_is_refused_at_once(client, manager, settings):
+    settings.IMPORT_BACKGROUND_ROWS = 2
+    client.force_login(manager)
+    content = "Фамилия,Имя\n" + "".join(f"Иванов,Иван{n}\n" for n in range(5))
+    page = upload(client, content.encode())
+    assert page.status_code == 200 and "confirm_form" not in page.context and "fields" not in page.context
+    assert "E-mail" in str(page.context["form"].errors)
+    assert not Job.objects.exists()
