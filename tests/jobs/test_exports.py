@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from crm.jobs.exports import export_storage, sweep_expired_exports
 from crm.jobs.models import Job
+from crm.models import Order
 from tests.factories import make_user
 from tests.importexport.conftest import sample_data  # noqa: F401 (a fixture)
 from tests.jobs.conftest import run_worker_once
@@ -86,8 +87,12 @@ def test_an_export_above_the_threshold_is_written_by_a_worker_and_is_the_same_fi
     assert content == body_of(in_request)  # byte for byte
     lines = content.decode("utf-8").split("\r\n")
     assert lines[0] == "\ufeffID;Создан;E-mail клиента;ID клиента;Клиент;Товар;Количество;Цена;Сумма;Описание;Статус"
-    assert lines[1].startswith("2;06.03.2024 10:00:00;ivanov@example.com;")  # the list's order: newest first
-    assert lines[-2] == "1;05.03.2024 21:00:00;ivanov@example.com;1;Иванов Иван;Ноутбук;2;1500,50;3001,00;;Завершён"
+    newest, oldest = Order.objects.filter(client=sample_data["ivanov"]).order_by("-id")
+    ivanov_id = sample_data["ivanov"].pk
+    assert lines[1].startswith(f"{newest.pk};06.03.2024 10:00:00;ivanov@example.com;")  # the list's order: newest first
+    assert lines[-2] == (
+        f"{oldest.pk};05.03.2024 21:00:00;ivanov@example.com;{ivanov_id};Иванов Иван;Ноутбук;2;1500,50;3001,00;;Завершён"
+    )
     assert "Монитор" not in content.decode()  # the search was kept
 
 
