@@ -368,7 +368,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Import limits (admin and import_* commands; crm/importexport/limits.py): a file past one is refused at once,
 # before it is parsed. Blank rows count towards the rows; empty cells right of the limit are ignored.
 IMPORT_MAX_FILE_MB = env.float("IMPORT_MAX_FILE_MB", default=50)
-IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=250_000)
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=50)
 # XLSX is a zip: its parts may unpack to this much in all (and no part to over 100 times its packed size).
 IMPORT_MAX_UNPACKED_MB = env.float("IMPORT_MAX_UNPACKED_MB", default=200)
