@@ -40,20 +40,24 @@ def test_an_order_written_while_the_window_moves_is_counted_once():
     rollups.period_move("week", old_first, old_end)
     # Three hours later: the order's hour enters the window.
     moment = NOW + timedelta(hours=1, minutes=30)
-    written, done = threading.Event(), threading.Event()
+    written = threading.Event()
+    commit_started = []
 
     def write():
         with transaction.atomic():
             Order.objects.create(client=client, product="Мышь", price=Decimal("5.00"), created_at=moment)
             written.set()
             time.sleep(0.5)  # the move starts meanwhile, before this commits
-        done.set()
+            commit_started.append(time.monotonic())
 
     writer = in_thread(write)
-    assert written.wait(10)
-    rollups.period_move("week", old_first + 3, old_end + 3)
-    assert done.is_set()  # the move waited for the writer
-    writer.join()
+    try:
+        assert written.wait(10)
+        rollups.period_move("week", old_first + 3, old_end + 3)
+        moved = time.monotonic()
+    finally:
+        writer.join()
+    assert commit_started and moved >= commit_started[0]  # the move waited for the writer's commit
     assert_rollups_equal_a_rebuild()
     start, end = report_window(period="week", now=NOW + timedelta(hours=3))
     assert report_figures(start=start, end=end) == recount(start, end)
