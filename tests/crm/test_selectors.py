@@ -138,3 +138,32 @@ def test_deleted_orders_are_the_deleted_and_not_restored_ones_with_their_total()
     assert [record.id for record in records] == [deleted_id]
     assert records[0].total == Decimal("3000.15")
     assert kept.pk not in [record.id for record in records]
+
+
+@pytest.mark.django_db
+def test_the_order_list_summary_of_all_orders_or_one_status_is_read_from_the_rollups():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = ClientFactory()
+    for status, price in [("Pending", "10.05"), ("Completed", "99.99"), ("Completed", "0.01"), ("Cancelled", "5.00")]:
+        OrderFactory(client=client, status=status, quantity=2, price=Decimal(price))
+    order = Order.objects.filter(status="Pending").get()
+    services.order_update(order=order, status="Completed")  # a change of status moves its sum in the rollups
+    expected = {
+        None: Order.objects.filter(client=client),  # the same rows, summed from the orders
+        "Completed": Order.objects.filter(client=client, status="Completed"),
+        "Pending": Order.objects.filter(client=client, status="Pending"),
+    }
+    for status, from_orders in expected.items():
+        listed = Order.objects.all() if status is None else Order.objects.filter(status=status)
+        with CaptureQueriesContext(connection) as queries:
+            summary = selectors.order_list_summary(listed)
+        assert summary == selectors.order_list_summary(from_orders)
+        assert all('"crm_order"' not in query["sql"] for query in queries.captured_queries)  # rollups only
+    assert selectors.order_list_summary(Order.objects.all()).count == 4
+    assert selectors.order_list_summary(Order.objects.filter(status="Pending")).count == 0
+    # Any other condition is summed from the orders.
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.order_list_summary(Order.objects.filter(status="Completed", quantity=2)).count == 3
+    assert any('"crm_order"' in query["sql"] for query in queries.captured_queries)
