@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import tablib
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -14,6 +14,7 @@ from crm.importexport.formats import FORMATS_BY_NAME, ImportFileError, XlsxForma
 from crm.importexport.limits import ImportLimits
 from crm.importexport.results import result_failed, result_notes, result_problems, result_summary
 from crm.importexport.exports import export_to_stream
+from crm.management.base import TranslatedCommand
 
 
 def read_dataset(path: Path, file_format) -> tablib.Dataset:
@@ -30,7 +31,7 @@ def read_dataset(path: Path, file_format) -> tablib.Dataset:
     return file_format.create_dataset(data)
 
 
-class ImportCommand(BaseCommand):
+class ImportCommand(TranslatedCommand):
     """Import one file with a resource: all rows or none, invalid rows listed with their line numbers."""
 
     resource_class = None
@@ -130,7 +131,7 @@ class ImportCommand(BaseCommand):
         self.stdout.write(self.style.SUCCESS(_("Imported.")))
 
 
-class ExportCommand(BaseCommand):
+class ExportCommand(TranslatedCommand):
     """Export rows, chunk by chunk, to a file or to standard output."""
 
     resource_class = None

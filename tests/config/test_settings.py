@@ -232,3 +232,14 @@ def test_e_mail_settings_that_cannot_work_refuse_to_start():
     assert both.returncode != 0 and "EMAIL_USE_TLS or EMAIL_USE_SSL" in both.stderr
     unknown = run_settings({"DJANGO_DEBUG": "1", "EMAIL_BACKEND": "smpt"}, EMAIL_PROBE)
     assert unknown.returncode != 0 and "EMAIL_BACKEND must be smtp, console or a dotted path" in unknown.stderr
+
+
+def test_every_command_of_ours_prints_its_help():
+    """A lazily translated help text reached argparse as a proxy, and `--help` crashed (crm/management/base.py)."""
+    from django.core.management import get_commands, load_command_class
+
+    ours = {name: app for name, app in get_commands().items() if app in ("crm", "reports", "api")}
+    assert {"backup", "bench_import", "import_clients", "export_orders", "make_report", "rebuild_rollups"} <= set(ours)
+    for name, app in ours.items():
+        text = load_command_class(app, name).create_parser("manage.py", name).format_help()
+        assert text.startswith("usage: manage.py " + name), name

@@ -1,14 +1,15 @@
 """Back up the database while the app keeps serving: `manage.py backup [--output PATH] [--keep N]`."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.backups import BackupError, backup_create, counts_text
+from crm.management.base import TranslatedCommand
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Write a consistent backup of the database while the app keeps serving and writing: SQLite through its "
         "online backup API (gzip-compressed), PostgreSQL through pg_dump -Fc. Restore it with manage.py restore."

@@ -4,13 +4,13 @@ The scratch database is the test database of the configured backend, dropped aft
 not touched.
 """
 
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext_lazy as _
 
 from crm.devtools import export_bench
+from crm.management.base import TranslatedCommand
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = _("Export many orders as a background job in a scratch database; print the time and the worker's memory.")
 
     def add_arguments(self, parser):

@@ -5,14 +5,15 @@ The scratch database is the test database of the configured backend, dropped aft
 not touched.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext_lazy as _
 
 from crm.devtools import import_bench
 from crm.importexport.formats import FORMATS_BY_NAME
+from crm.management.base import TranslatedCommand
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = _("Import many clients and orders into a scratch database and print rows per second.")
 
     def add_arguments(self, parser):

@@ -1,13 +1,14 @@
 """Create (or reset) the demo staff user test / test, a manager. Never in production."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext_lazy as _
 
 from crm.devtools.demo import DEMO_USERNAME, ensure_demo_user
+from crm.management.base import TranslatedCommand
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = _("Ensure the demo manager account test / test exists (development only, refused when DEBUG is off).")
 
     def handle(self, *args, **options):

@@ -2,14 +2,15 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.backups import BackupError, backup_restore, counts_text
+from crm.management.base import TranslatedCommand
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Restore a backup made by manage.py backup into the configured database (DATABASE_URL). The whole file "
         "is checked first; an empty database is expected. Stop the app while it runs."

@@ -1,15 +1,16 @@
 """`manage.py make_report --period week`: make a report (for cron) and print its id and text."""
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext_lazy as _
 
+from crm.management.base import TranslatedCommand
 from reports.models import Report
 from reports.rendering import report_text
 from reports.services import report_generate
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = _("Make a report for the last week, month or year and print its id and text.")
 
     def add_arguments(self, parser):
