@@ -1,5 +1,6 @@
 """The queue with the Redis backend (TASKS_BACKEND=redis), through a real Redis at 127.0.0.1:6379, database 9
-(flushed before and after each test: nothing else may live there), and real `run_worker` processes.
+(10, 11, ... under more xdist workers; flushed before and after each test: nothing else may live there), and real
+`run_worker` processes.
 
 Skipped, with the reason in pytest's summary, where that Redis is not reachable; with REQUIRE_REDIS=1 (CI sets
 it) the skip is a failure instead.
@@ -16,7 +17,9 @@ import pytest
 from tests.jobs.conftest import clients_csv
 from tests.jobs.processes import ROOT, env, manage, shell  # noqa: F401  (env is a fixture)
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# One database per xdist worker (9, 10, ...): each test flushes its own, never a neighbour's running jobs.
+_WORKER_NUMBER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{9 + _WORKER_NUMBER}")
 
 pytestmark = pytest.mark.django_db(transaction=True)  # workers are other processes: rows must be committed
 
