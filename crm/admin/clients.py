@@ -21,7 +21,7 @@ from unfold.utils import display_for_label
 
 from crm import selectors, services
 from crm.admin.display import STATUS_BADGE_COLOURS, VERSION_FIELD_TEMPLATE, FastChangeListMixin, PlainMessagesMixin
-from crm.admin.display import VersionedForm, admin_link, error_text, redirect
+from crm.admin.display import ReadOnlyAdminMixin, VersionedForm, admin_link, error_text, redirect
 from crm.admin.display import save_through_services, status_badge
 from crm.admin.fields import PhoneField, PhoneInput
 from crm.admin.filters import ANY_CLIENT_STATUS_PARAMETER, QUICK_LINKS_TEMPLATE, ClientStatusFilter, HasOrdersFilter
@@ -119,7 +119,7 @@ def client_summary_cards(client: Client) -> dict:
     }
 
 
-class ClientOrderInline(TabularInline):
+class ClientOrderInline(ReadOnlyAdminMixin, TabularInline):
     """The client's orders on the client page: a read-only summary with links."""
 
     model = Order
@@ -135,15 +135,6 @@ class ClientOrderInline(TabularInline):
     def get_queryset(self, request):
         # Newest first by creation time, as the dashboard lists them; (client, created_at, ...) is an index.
         return super().get_queryset(request).order_by("-created_at", "-id")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @display(description=gettext_lazy("order"))
     def order_link(self, order):

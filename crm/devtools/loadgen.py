@@ -99,6 +99,21 @@ def post_prebuilt(port: int, request: bytes) -> int:
     return int(status_line[1])
 
 
+def run_together(client, *, connections: int, barrier: threading.Barrier, deadline: list[float], seconds: float,
+                 grace: float) -> float:
+    """Start `connections` threads running `client`, release them together through `barrier` with the
+    deadline set `seconds` ahead, wait for them (at most `grace` seconds past it); return the seconds it took."""
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    deadline.append(started + seconds)
+    barrier.wait()
+    for thread in threads:
+        thread.join(timeout=seconds + grace)
+    return time.perf_counter() - started
+
+
 def concurrent_rate(port: int, token: str, *, connections: int, requests_each: int,
                     time_limit: float = 120.0) -> RateResult | str:
     """Requests per second on the orders list with `connections` clients at once, each opening a new
@@ -130,15 +145,8 @@ def concurrent_rate(port: int, token: str, *, connections: int, requests_each: i
                 if error and not first_error:
                     first_error.append(error)
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    started = time.perf_counter()
-    deadline.append(started + time_limit)
-    barrier.wait()
-    for thread in threads:
-        thread.join(timeout=time_limit + 30)
-    elapsed = time.perf_counter() - started
+    elapsed = run_together(client, connections=connections, barrier=barrier, deadline=deadline, seconds=time_limit,
+                           grace=30)
     return RateResult(counts["ok"], counts["errors"], elapsed, first_error[0] if first_error else "")
 
 
@@ -253,15 +261,8 @@ def keep_alive_rate(port: int, request: bytes, *, connections: int, seconds: flo
             counts["errors"] += errors
             counts["connects"] += connection.connects
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    started = time.perf_counter()
-    deadline.append(started + seconds)
-    barrier.wait()
-    for thread in threads:
-        thread.join(timeout=seconds + 150)
-    elapsed = time.perf_counter() - started
+    elapsed = run_together(client, connections=connections, barrier=barrier, deadline=deadline, seconds=seconds,
+                           grace=150)
     result = RateResult(counts["ok"], counts["errors"], elapsed, first_error[0] if first_error else "")
     result.connects = counts["connects"]
     return result
