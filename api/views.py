@@ -33,6 +33,7 @@ from api.serializers import (
 )
 from api.throttling import TokenRateThrottle
 from crm import selectors, services
+from crm.paging import page_rows
 from reports import rendering
 from reports import selectors as report_selectors
 from reports import services as report_services
@@ -83,6 +84,11 @@ def _list_input(serializer_class, request) -> dict:
     if not params:
         return dict(_list_defaults(serializer_class))
     return _validated(serializer_class, params)
+
+
+def _page_key(view, params: dict) -> tuple:
+    """What a list page's query depends on: the view and every one of its validated parameters."""
+    return (type(view), *sorted(params.items()))
 
 
 class PermissionCheckedView(APIView):
@@ -156,9 +162,15 @@ class ClientListView(PermissionCheckedView):
     @schema.client_list_get
     def get(self, request):
         params = _list_input(ClientListInputSerializer, request)
-        start = params["start_id"]
-        clients = selectors.client_list(search=params["search"], status=params["status"], order_by=params["order_by"])
-        return Response({"clients": list(client_rows(clients)[start:start + PAGE_SIZE])})
+
+        def page():
+            start = params["start_id"]
+            clients = selectors.client_list(
+                search=params["search"], status=params["status"], order_by=params["order_by"]
+            )
+            return client_rows(clients)[start:start + PAGE_SIZE]
+
+        return Response({"clients": page_rows(_page_key(self, params), page)})
 
     @schema.client_list_post
     def post(self, request):
@@ -221,12 +233,16 @@ class OrderListView(PermissionCheckedView):
     @schema.order_list_get
     def get(self, request):
         params = _list_input(OrderListInputSerializer, request)
-        start = params["start_id"]
-        orders = selectors.order_list(
-            search=params["search"], status=params["status"], order_by=params["order_by"],
-            client_id=params["client_id"],
-        )
-        return Response(order_list_data(order_rows(orders)[start:start + PAGE_SIZE]))
+
+        def page():
+            start = params["start_id"]
+            orders = selectors.order_list(
+                search=params["search"], status=params["status"], order_by=params["order_by"],
+                client_id=params["client_id"],
+            )
+            return order_rows(orders)[start:start + PAGE_SIZE]
+
+        return Response(order_list_data(page_rows(_page_key(self, params), page)))
 
     @schema.order_list_post
     def post(self, request):

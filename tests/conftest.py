@@ -1,6 +1,7 @@
 import pytest
 
 from api.authentication import clear_user_cache
+from crm.paging import clear_compiled_pages
 from tests.factories import make_user
 
 
@@ -10,6 +11,14 @@ def _fresh_api_user_cache():
     clear_user_cache()
     yield
     clear_user_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_compiled_pages():
+    """A page's SQL compiled in an earlier test (crm.paging.page_rows) would skip a test's patched selector."""
+    clear_compiled_pages()
+    yield
+    clear_compiled_pages()
 
 
 @pytest.fixture(autouse=True)
