@@ -1,7 +1,7 @@
 """JWT authentication with a cheap user lookup: it runs on every API request."""
 
 import copy
-from time import monotonic
+from time import monotonic, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import BlacklistMixin
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 # This worker's recently authenticated users: user id -> (expiry on the monotonic clock, user with its
@@ -21,16 +22,36 @@ _USERS_MAX = 5000
 _generation = 0
 
 
+# Access tokens this worker verified: raw token -> (its expiry, the validated token). A token's signature and
+# claims never change, so verifying it again would only repeat the work; the expiry is checked on every use.
+_tokens = {}
+_TOKENS_MAX = 5000
+
+
 def clear_user_cache():
     global _generation
     _generation += 1
     _users.clear()
+    _tokens.clear()
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
-    """simplejwt's JWTAuthentication, same checks and messages; the user is read with one raw
-    primary-key query instead of `objects.get()`, whose query building costs three times the query,
-    and then kept for API_USER_CACHE_SECONDS."""
+    """simplejwt's JWTAuthentication, same checks and messages; a verified token is kept until it expires, and
+    the user is read with one raw primary-key query instead of `objects.get()`, whose query building costs three
+    times the query, and then kept for API_USER_CACHE_SECONDS."""
+
+    def get_validated_token(self, raw_token):
+        entry = _tokens.get(raw_token)
+        if entry is not None and time() < entry[0]:
+            return entry[1]
+        # An expired token goes through simplejwt again, for its leeway and its error message.
+        token = super().get_validated_token(raw_token)
+        # A token class that can be blacklisted must be looked up every time.
+        if not isinstance(token, BlacklistMixin) and isinstance(token.payload.get("exp"), (int, float)):
+            if len(_tokens) >= _TOKENS_MAX:
+                _tokens.clear()
+            _tokens[raw_token] = (token.payload["exp"], token)
+        return token
 
     def get_user(self, validated_token):
         try:

@@ -1,6 +1,8 @@
 """The API keeps each token's user, with permissions, for API_USER_CACHE_SECONDS in the worker; changes made in
 this process drop it at once (signals), changes made by other workers show after the seconds run out."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from rest_framework_simplejwt.tokens import AccessToken
@@ -160,3 +162,55 @@ def test_a_login_elsewhere_keeps_the_cache(cache_on, manager_api, manager, djang
     manager.first_name = "Пётр"
     manager.save()  # any other save still drops it
     assert authentication._users == {}
+
+
+# ---------------------------------------------------------------------------
+# Verified tokens
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def decodes(monkeypatch):
+    """How many times simplejwt verified a token's signature and claims."""
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    count = []
+    decode = TokenBackend.decode
+    monkeypatch.setattr(TokenBackend, "decode", lambda self, *args, **kwargs: count.append(1) or decode(
+        self, *args, **kwargs))
+    return count
+
+
+def test_a_token_is_verified_once_per_worker(cache_on, manager_api, decodes):
+    for _ in range(3):
+        assert manager_api.get(ORDERS).status_code == 200
+    assert len(decodes) == 1
+
+
+def test_a_kept_token_is_refused_once_it_expires(cache_on, manager, monkeypatch, decodes):
+    token = AccessToken.for_user(manager)
+    api = Api()
+    api.client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.get(ORDERS).status_code == 200
+
+    expiry = token["exp"]
+    monkeypatch.setattr(authentication, "time", lambda: expiry + 1)
+    from rest_framework_simplejwt import tokens
+    monkeypatch.setattr(tokens, "aware_utcnow", lambda: datetime.datetime.fromtimestamp(expiry + 1, datetime.UTC))
+
+    refused = assert_error(api.get(ORDERS), 401)
+    authentication.clear_user_cache()
+    assert assert_error(api.get(ORDERS), 401) == refused  # what a worker that never saw the token says
+
+
+def test_a_changed_token_is_verified_again_and_refused(cache_on, manager_api, decodes):
+    assert manager_api.get(ORDERS).status_code == 200
+    header = manager_api.client._credentials["HTTP_AUTHORIZATION"]
+    manager_api.client.credentials(HTTP_AUTHORIZATION=header[:-2] + ("AA" if header[-2:] != "AA" else "BB"))
+    assert_error(manager_api.get(ORDERS), 401)
+    assert len(decodes) == 2
+
+
+def test_clearing_the_user_cache_forgets_verified_tokens(cache_on, manager_api, decodes):
+    manager_api.get(ORDERS)
+    authentication.clear_user_cache()
+    manager_api.get(ORDERS)
+    assert len(decodes) == 2
