@@ -294,7 +294,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # REST framework's JSONRenderer output, written faster (api/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.FastJSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Every error, whatever raised it, becomes the contract's {"success": false, "error": ...} envelope.
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
