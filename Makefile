@@ -12,7 +12,7 @@ test:
 test-postgres:
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(PYTHON) -m crm.bootstrap test
 
-# The performance benchmark (see README): 20,000 clients / 200,000 orders, gunicorn on loopback.
+# The performance benchmark (see README): 20,000 clients / 200,000 orders, granian on loopback.
 bench:
 	DJANGO_DEBUG=1 .venv/bin/python manage.py benchmark
 
@@ -27,9 +27,9 @@ bench-scale:
 bench-scale-postgres:
 	DJANGO_DEBUG=1 .venv/bin/python manage.py benchmark --scale 200000:2000000 --reuse --database-url postgres://postgres@127.0.0.1:5432/crm_bench --compare-sqlite
 
-# Requests per second on the orders list with 8 connections, under each gunicorn setting in turn.
+# Requests per second on the orders list with 8 connections, under each server setting in turn.
 bench-throughput:
-	DJANGO_DEBUG=1 .venv/bin/python manage.py benchmark --throughput --reuse --workers 2:sync,3:sync,4:sync,2:gthread:4,3:gthread:4,2:gthread:8
+	DJANGO_DEBUG=1 .venv/bin/python manage.py benchmark --throughput --reuse --workers 2:granian:2,2:granian:1,3:granian:1,2:gthread:4,3:gthread:1,4:sync
 
 check-migrations:
 	DJANGO_DEBUG=1 .venv/bin/python manage.py makemigrations --check --dry-run

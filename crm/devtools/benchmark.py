@@ -1,4 +1,4 @@
-"""The benchmark behind `manage.py benchmark`: build a data set, serve it with gunicorn, time the operations.
+"""The benchmark behind `manage.py benchmark`: build a data set, serve it with granian, time the operations.
 
 Only loopback is used. Every loop is bounded, so a run ends by itself. An operation whose
 endpoint answers 404 (not built yet) is shown as "n/a" instead of stopping the run.
@@ -40,7 +40,7 @@ def run(*, database_url: str | None, clients: int, orders: int, days: int, reuse
         for server in servers:
             server.start()
             memories.append(WorkerMemory(server.process.pid).__enter__())
-        log(f"gunicorn on {', '.join(f'{HOST}:{server.port}' for server in servers)}; measuring ...")
+        log(f"{workers} on {', '.join(f'{HOST}:{server.port}' for server in servers)}; measuring ...")
         results = run_operations([server.port for server in servers], repeat=repeat, log=log)
         rates = [orders_rate(server.port, concurrent_requests=concurrent_requests, log=log) for server in servers]
     finally:
@@ -80,7 +80,7 @@ def run_scale(*, database_urls: list[str | None], small: tuple[int, int], big: t
     try:
         for server in servers:
             server.start()
-        log(f"gunicorn ({workers}) on {', '.join(f'{HOST}:{server.port}' for server in servers)}; measuring ...")
+        log(f"{workers} on {', '.join(f'{HOST}:{server.port}' for server in servers)}; measuring ...")
         results = run_operations([server.port for server in servers], repeat=repeat, log=log, export=False)
         rates = []
         for server in servers:
@@ -109,7 +109,7 @@ def run_scale(*, database_urls: list[str | None], small: tuple[int, int], big: t
 def run_throughput(*, database_url: str | None, clients: int, orders: int, days: int, reuse: bool,
                    settings: list[Workers], seconds: float, log) -> str:
     """Requests per second on the orders list with 8 concurrent connections, kept alive and new per request,
-    under each gunicorn setting in turn, on one data set; plus the load generator's own ceiling."""
+    under each server setting in turn, on one data set; plus the load generator's own ceiling."""
     server = prepare_server(database_url or sqlite_scratch_url(reuse), clients=clients, orders=orders, days=days,
                             reuse=reuse, log=log)
     rows = []

@@ -231,7 +231,7 @@ def run_admin(*, rows: int, database_url: str | None, log, workers: int = 2) -> 
 
     from crm.devtools.server import (
         BENCH_PASSWORD, BENCH_USER, HOST, ensure_postgres_database, free_port, manage, manage_command, server_env,
-        start_gunicorn,
+        start_server,
     )
 
     with tempfile.TemporaryDirectory(prefix="crm-import-bench-") as scratch:
@@ -262,7 +262,7 @@ def run_admin(*, rows: int, database_url: str | None, log, workers: int = 2) -> 
         size_mb = csv_path.stat().st_size / 1024 / 1024
 
         port = free_port()
-        server = start_gunicorn(env, port, workers)
+        server = start_server(env, port, workers)
         worker = subprocess.Popen([*manage_command(), "run_worker", "--no-reload", "-v0"], env=env, cwd=settings_dir())
         memory = WorkerMemory(worker.pid)
         try:

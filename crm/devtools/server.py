@@ -1,4 +1,5 @@
-"""The benchmark's data set and server: build it with manage.py, serve it with gunicorn, watch its memory."""
+"""The benchmark's data set and server: build it with manage.py, serve it with granian (or gunicorn), watch its
+memory."""
 
 import os
 import re
@@ -24,7 +25,7 @@ def manage_command() -> list[str]:
 
 
 def server_env(database_url: str) -> dict[str, str]:
-    """Production settings for gunicorn and the data build, with throttling and lockouts out of the way."""
+    """Production settings for the server and the data build, with throttling and lockouts out of the way."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -137,44 +138,64 @@ def scaled_url(database_url: str | None, *, clients: int, orders: int, reuse: bo
     return f"{base}/{name}_{suffix}{question}{query}"
 
 
-# gunicorn for the benchmark, as the README's deployment section runs it (see there why).
-GUNICORN_WORKERS = 2
-GUNICORN_WORKER_CLASS = "gthread"
-GUNICORN_THREADS = 4
+# The benchmark's server, as the README's deployment section runs it (see there why): granian, 2 worker processes
+# of 2 threads. gunicorn's settings stay available for comparison (--workers 2:gthread:4, 2:sync).
+SERVER_WORKERS = 2
+SERVER_CLASS = "granian"
+DEFAULT_THREADS = {"granian": 2, "gthread": 4, "sync": 1}
 GUNICORN_KEEP_ALIVE = 5
+SERVER_CLASSES = tuple(DEFAULT_THREADS)
 
 
 @dataclass(frozen=True)
 class Workers:
-    """How gunicorn serves: worker processes, their class and threads per worker."""
+    """How the server serves: worker processes, the server (granian) or gunicorn worker class, threads per
+    worker (granian's blocking threads, gunicorn's gthread threads)."""
 
-    workers: int = GUNICORN_WORKERS
-    worker_class: str = GUNICORN_WORKER_CLASS
-    threads: int = GUNICORN_THREADS
+    workers: int = SERVER_WORKERS
+    worker_class: str = SERVER_CLASS
+    threads: int = DEFAULT_THREADS[SERVER_CLASS]
 
-    def arguments(self) -> list[str]:
+    def command(self, port: int) -> list[str]:
+        """The server's command line on HOST:port."""
+        bin_dir = Path(sys.executable).parent
+        if self.worker_class == "granian":
+            return [str(bin_dir / "granian"), "--interface=wsgi", "crm.wsgi:application", f"--host={HOST}",
+                    f"--port={port}", f"--workers={self.workers}", f"--blocking-threads={self.threads}",
+                    "--runtime-threads=1", "--http=1", "--no-ws", "--log-level=warning",
+                    *os.environ.get("BENCH_GRANIAN_ARGS", "").split()]
         arguments = [f"--workers={self.workers}", f"--worker-class={self.worker_class}",
                      f"--keep-alive={GUNICORN_KEEP_ALIVE}"]
         if self.worker_class == "gthread":
             arguments.append(f"--threads={self.threads}")
-        return arguments
+        return [str(bin_dir / "gunicorn"), "crm.wsgi:application", f"--bind={HOST}:{port}", *arguments,
+                "--timeout=120", "--log-level=warning", *os.environ.get("BENCH_GUNICORN_ARGS", "").split()]
+
+    @property
+    def server_name(self) -> str:
+        return "granian" if self.worker_class == "granian" else "gunicorn"
 
     def __str__(self) -> str:
+        if self.worker_class == "granian":
+            return f"granian, {self.workers} workers × {self.threads} threads"
         threads = f" × {self.threads} threads" if self.worker_class == "gthread" else ""
-        return f"{self.workers} {self.worker_class} workers{threads}"
+        return f"gunicorn, {self.workers} {self.worker_class} workers{threads}"
 
     @classmethod
     def parse(cls, text: str) -> "Workers":
-        """"2", "2:sync", "2:gthread:4" (workers, class, threads)."""
+        """"2", "2:granian:2", "2:sync", "2:gthread:4" (workers, server or gunicorn class, threads)."""
         parts = text.split(":")
+        error = f"not a worker setting: {text!r} (e.g. 2, 2:granian:2, 2:sync, 2:gthread:4)"
         try:
             workers = int(parts[0])
-            worker_class = parts[1] if len(parts) > 1 else GUNICORN_WORKER_CLASS
-            threads = int(parts[2]) if len(parts) > 2 else (GUNICORN_THREADS if worker_class == "gthread" else 1)
+            worker_class = parts[1] if len(parts) > 1 else SERVER_CLASS
+            if worker_class not in SERVER_CLASSES:
+                raise ValueError(error)
+            threads = int(parts[2]) if len(parts) > 2 else DEFAULT_THREADS[worker_class]
         except ValueError:
-            raise ValueError(f"not a worker setting: {text!r} (e.g. 2, 2:sync, 2:gthread:4)")
-        if workers < 1 or threads < 1 or worker_class not in ("sync", "gthread"):
-            raise ValueError(f"not a worker setting: {text!r} (e.g. 2, 2:sync, 2:gthread:4)")
+            raise ValueError(error)
+        if len(parts) > 3 or workers < 1 or threads < 1 or (worker_class == "sync" and threads != 1):
+            raise ValueError(error)
         return cls(workers, worker_class, threads)
 
 
@@ -184,33 +205,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(env, port: int, workers: "int | Workers") -> subprocess.Popen:
-    """gunicorn on loopback; `workers` as a number means that many sync workers."""
+def start_server(env, port: int, workers: "int | Workers") -> subprocess.Popen:
+    """The server on loopback; `workers` as a number means that many gunicorn sync workers."""
     if isinstance(workers, int):
         workers = Workers(workers, "sync", 1)
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "crm.wsgi:application", f"--bind={HOST}:{port}", *workers.arguments(),
-         "--timeout=120", "--log-level=warning",
-         *os.environ.get("BENCH_GUNICORN_ARGS", "").split()],
-        env=env, cwd=settings.BASE_DIR,
-    )
+    process = subprocess.Popen(workers.command(port), env=env, cwd=settings.BASE_DIR)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("gunicorn exited during start-up")
+            raise RuntimeError(f"{workers.server_name} exited during start-up")
         try:
             with socket.create_connection((HOST, port), timeout=1):
                 return process
         except OSError:
             time.sleep(0.2)
     process.terminate()
-    raise RuntimeError("gunicorn did not start within 30 s")
+    raise RuntimeError(f"{workers.server_name} did not start within 30 s")
 
 
 @dataclass
 class Server:
-    """One database's data set served by its own gunicorn."""
+    """One database's data set served by its own server."""
 
     env: dict
     database: str
@@ -222,7 +237,7 @@ class Server:
 
     def start(self) -> None:
         self.port = free_port()
-        self.process = start_gunicorn(self.env, self.port, self.workers)
+        self.process = start_server(self.env, self.port, self.workers)
 
     def stop(self) -> None:
         if self.process is None:
@@ -276,9 +291,9 @@ def peak_rss_mb(pid: int) -> float | None:
 
 
 class WorkerMemory:
-    """The highest peak RSS of any gunicorn worker during the run, sampled in the background.
+    """The highest peak RSS of any server worker during the run, sampled in the background.
 
-    VmHWM only grows while a process lives, but a worker that gunicorn replaces (a timeout, a
+    VmHWM only grows while a process lives, but a worker that the server replaces (a timeout, a
     crash) takes its figure with it: sampling every few tenths of a second keeps it, and the
     workers alive at the end are read once more when the sampler stops.
     """

@@ -77,7 +77,7 @@ def machine_description() -> str:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     packages = []
-    for name in ("Django", "djangorestframework", "gunicorn"):
+    for name in ("Django", "djangorestframework", "granian", "gunicorn"):
         try:
             packages.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
@@ -97,7 +97,7 @@ def format_table(summary: dict, *, database: str, clients: int, orders: int, rep
         title,
         "",
         f"{summary.get('date') or utc_now()}; {machine_description()}.  ",
-        f"gunicorn ({summary.get('workers', '2 sync workers')}) with production settings on loopback; one client opening a new "
+        f"{summary.get('workers', 'gunicorn, 2 sync workers')}, production settings, loopback; one client opening a new "
         f"connection per request; {repeat} timed requests per operation after a warm-up (reports and admin "
         f"pages {max(3, repeat // 4)}, the export 1).",
         "",
@@ -155,12 +155,12 @@ def format_table(summary: dict, *, database: str, clients: int, orders: int, rep
     rss = summary["worker_peak_rss_mb"]
     private = summary.get("worker_peak_private_mb")
     if private:
-        add("peak private memory (RssAnon) of a gunicorn worker (whole run, export included)",
+        add("peak private memory (RssAnon) of a server worker (whole run, export included)",
             f"{private:,.0f} MB", "", f"< {WORKER_MB:.0f} MB", private < WORKER_MB, " — | — |")
         add("peak RSS of a worker, incl. the shared memory-mapped database file", f"{rss:,.0f} MB" if rss else "n/a",
             "", "", None, " — | — |")
     else:
-        add("peak RSS of a gunicorn worker (whole run, export included)", f"{rss:,.0f} MB" if rss else "n/a", "",
+        add("peak RSS of a server worker (whole run, export included)", f"{rss:,.0f} MB" if rss else "n/a", "",
             f"< {WORKER_MB:.0f} MB", (rss < WORKER_MB) if rss else None, " — | — |")
     return "\n".join(lines)
 
@@ -193,7 +193,7 @@ def format_scale_table(small: dict, big: dict, *, repeat: int, ceiling: RateResu
         f"{big['clients']:,} clients / {big['orders']:,} orders",
         "",
         f"{big.get('date') or utc_now()}; {big.get('machine') or machine_description()}.  ",
-        f"gunicorn ({big.get('workers', '')}), production settings, loopback; both servers in one run, each "
+        f"{big.get('workers', '')}, production settings, loopback; both servers in one run, each "
         f"operation's requests taking turns between them; one client, a new connection per request; {repeat} "
         f"timed requests per operation after a warm-up (reports and admin pages {max(3, repeat // 4)}).",
         "",
@@ -232,7 +232,7 @@ def format_scale_table(small: dict, big: dict, *, repeat: int, ceiling: RateResu
 
 def format_throughput_table(database: str, clients: int, orders: int, rows, *, ceiling: RateResult,
                             seconds: float) -> str:
-    """A Markdown block: req/s on the orders list with 8 connections under each gunicorn setting."""
+    """A Markdown block: req/s on the orders list with 8 connections under each server setting."""
     lines = [
         f"### Throughput: {database}, {clients:,} clients, {orders:,} orders",
         "",
@@ -241,7 +241,7 @@ def format_throughput_table(database: str, clients: int, orders: int, rows, *, c
         f"the load generator (crm/devtools/loadgen.py) reaches {ceiling.per_second:,.0f} req/s against a loopback "
         "server that answers at once.",
         "",
-        f"| gunicorn | kept-alive connections (req/s) | a new connection per request (req/s) | target |",
+        "| server | kept-alive connections (req/s) | a new connection per request (req/s) | target |",
         "|---|--:|--:|---|",
     ]
     for setting, kept, fresh in rows:

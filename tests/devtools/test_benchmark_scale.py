@@ -1,4 +1,4 @@
-"""benchmark --scale and --throughput: the growth table, gunicorn settings, the kept-alive load generator."""
+"""benchmark --scale and --throughput: the growth table, server settings, the kept-alive load generator."""
 
 import http.server
 import threading
@@ -52,15 +52,28 @@ def test_an_operation_missing_on_one_server_is_shown_without_a_verdict():
 
 
 @pytest.mark.parametrize(("text", "arguments"), [
-    ("2", ["--workers=2", "--worker-class=gthread", "--keep-alive=5", "--threads=4"]),
     ("4:sync", ["--workers=4", "--worker-class=sync", "--keep-alive=5"]),
     ("3:gthread:8", ["--workers=3", "--worker-class=gthread", "--keep-alive=5", "--threads=8"]),
+    ("2:gthread", ["--workers=2", "--worker-class=gthread", "--keep-alive=5", "--threads=4"]),
 ])
-def test_worker_settings_parse_into_gunicorn_arguments(text, arguments):
-    assert Workers.parse(text).arguments() == arguments
+def test_gunicorn_settings_parse_into_its_arguments(text, arguments):
+    command = Workers.parse(text).command(8000)
+    assert command[0].endswith("/gunicorn") and f"--bind={HOST}:8000" in command
+    assert [argument for argument in command if argument.split("=")[0] in (
+        "--workers", "--worker-class", "--keep-alive", "--threads")] == arguments
 
 
-@pytest.mark.parametrize("text", ["", "two", "0", "2:eventlet", "2:gthread:0", "2:gthread:x"])
+@pytest.mark.parametrize(("text", "workers", "threads"), [("2", 2, 2), ("2:granian", 2, 2), ("3:granian:4", 3, 4)])
+def test_granian_is_the_default_server(text, workers, threads):
+    command = Workers.parse(text).command(8000)
+    assert command[0].endswith("/granian")
+    assert {"--interface=wsgi", f"--host={HOST}", "--port=8000", f"--workers={workers}",
+            f"--blocking-threads={threads}"} <= set(command)
+    assert str(Workers.parse(text)) == f"granian, {workers} workers × {threads} threads"
+
+
+@pytest.mark.parametrize("text", ["", "two", "0", "2:eventlet", "2:gthread:0", "2:gthread:x", "2:sync:4",
+                                  "2:granian:2:1"])
 def test_a_bad_worker_setting_is_refused(text):
     with pytest.raises(ValueError, match="not a worker setting"):
         Workers.parse(text)
@@ -143,7 +156,7 @@ def test_scale_and_throughput_runs_measure_two_real_servers(tmp_path, monkeypatc
     assert not [row for row in rows if "error" in row or "n/a" in row]
     # --reuse serves the same two files again, and the throughput mode tries each gunicorn setting.
     table = benchmark.run_throughput(database_url=None, clients=20, orders=60, days=30, reuse=True,
-                                     settings=[Workers.parse("1:sync"), Workers.parse("1:gthread:2")], seconds=0.5,
+                                     settings=[Workers.parse("1:sync"), Workers.parse("1:granian:1")], seconds=0.5,
                                      log=lambda message: None)
-    assert "| 1 sync workers |" in table and "| 1 gthread workers × 2 threads |" in table
+    assert "| gunicorn, 1 sync workers |" in table and "| granian, 1 workers × 1 threads |" in table
     assert "failed" not in table

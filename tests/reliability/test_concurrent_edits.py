@@ -97,7 +97,7 @@ def server(tmp_path_factory, django_db_setup, django_db_blocker):
     if connection.vendor != "postgresql":
         devserver.manage(env, "migrate", "--noinput", "-v0")
     port = devserver.free_port()
-    process = devserver.start_gunicorn(env, port, workers=WORKERS)
+    process = devserver.start_server(env, port, workers=WORKERS)
     server = Server(env, port)
     try:
         server.shell(

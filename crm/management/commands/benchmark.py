@@ -1,4 +1,4 @@
-"""Measure the API, reports and admin on a large data set, served by gunicorn on loopback."""
+"""Measure the API, reports and admin on a large data set, served by granian on loopback."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
@@ -10,7 +10,7 @@ from crm.devtools.server import Workers
 class Command(BaseCommand):
     help = _(
         "Build a synthetic data set (generate_data) in a scratch SQLite file or the given PostgreSQL database, "
-        "serve it with gunicorn (2 gthread workers of 4 threads, production settings) on 127.0.0.1 and print the median and "
+        "serve it with granian (2 workers of 2 threads, production settings) on 127.0.0.1 and print the median and "
         "p95 latency of each operation, the orders list rate under 8 concurrent connections and a worker's "
         "peak memory, as a Markdown table with each target and pass or fail."
     )
@@ -44,10 +44,11 @@ class Command(BaseCommand):
                                    "--compare-sqlite, four servers: both sizes on both databases."))
         parser.add_argument("--throughput", action="store_true",
                             help=_("Only measure requests per second on the orders list with 8 concurrent "
-                                   "connections, under each gunicorn setting of --workers in turn."))
+                                   "connections, under each server setting of --workers in turn."))
         parser.add_argument("--workers", default=None,
-                            help=_("gunicorn setting(s): WORKERS[:CLASS[:THREADS]], comma-separated for "
-                                   "--throughput (e.g. 2:sync,4:sync,2:gthread:4); default 2:gthread:4."))
+                            help=_("Server setting(s): WORKERS[:SERVER[:THREADS]], SERVER being granian or a gunicorn "
+                                   "worker class (sync, gthread); comma-separated for --throughput "
+                                   "(e.g. 2:granian:2,2:gthread:4,4:sync); default 2:granian:2."))
         parser.add_argument("--rate-seconds", type=float, default=10.0,
                             help=_("Seconds of each requests-per-second measurement (--scale, --throughput)."))
 
