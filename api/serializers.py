@@ -254,7 +254,8 @@ def order_data(row: tuple, tz=None) -> dict:
         "total_price": format_amount(total_price),
         "description": description,
         "status": status,
-        "created_at": timezone.localtime(created_at, tz).strftime(CONTRACT_DATETIME_FORMAT),
+        # The database gives aware datetimes (USE_TZ): astimezone() is localtime() without its checks.
+        "created_at": created_at.astimezone(tz or timezone.get_current_timezone()).strftime(CONTRACT_DATETIME_FORMAT),
     }
 
 

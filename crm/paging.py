@@ -50,7 +50,8 @@ def page_rows(key: Hashable, build_page: Callable[[], QuerySet]) -> list:
     compiler, sql, params, converters, names = compiled
     if sql is None:
         return []
-    with connection.cursor() as cursor:
+    # PostgreSQL (crm.db.postgresql) plans a prepared statement once: the SQL has its values written in.
+    with connection.prepared_cursor() if params is None else connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if converters:
@@ -82,6 +83,9 @@ def _compile_page(page: QuerySet, connection):
     # As ValuesIterable names a row's values.
     names = list(query.selected or [*query.extra_select, *query.values_select, *query.annotation_select])
     dict_keys = names if page._iterable_class is ValuesIterable else None
+    if sql is not None and hasattr(connection, "prepared_cursor"):
+        # Its own statement for every page; params None marks it for prepared_cursor().
+        sql, params = connection.ops.compose_sql(sql, params), None
     return (compiler, sql, params, compiler.get_converters(columns), dict_keys), bool(reads)
 
 

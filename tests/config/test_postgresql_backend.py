@@ -1,4 +1,4 @@
-"""crm.db.postgresql: Django's health check, skipped only right after a request without error."""
+"""crm.db.postgresql: the health check skipped right after a request without error; timestamps parsed in C."""
 
 from unittest import mock
 
@@ -57,3 +57,34 @@ def test_a_connection_dropped_during_a_pause_is_replaced(transactional_db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+# ---------------------------------------------------------------------------
+# Timestamps parsed by psycopg's C loader
+# ---------------------------------------------------------------------------
+TIMESTAMPS = ["2026-11-30 06:42:23.367071+00", "2024-02-29 23:59:59+03", "1999-12-31 21:00:00.5-05:30",
+              "0001-01-01 00:00:00+00", "9999-12-31 23:59:59.999999+00"]
+
+
+def _loaded(cursor, texts):
+    cursor.execute("SELECT unnest(%s::text[])::timestamptz", [texts])
+    return [row[0] for row in cursor.fetchall()]
+
+
+def test_timestamps_load_as_with_djangos_loader_only_faster(db):
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+
+    from crm.db.postgresql.base import CParsedTzLoader
+
+    connection.ensure_connection()
+    loader = connection.connection.adapters.get_loader(psycopg.postgres.types["timestamptz"].oid, psycopg.pq.Format.TEXT)
+    assert issubclass(loader, CParsedTzLoader) and loader.timezone == connection.timezone
+    with connection.cursor() as cursor:
+        ours = _loaded(cursor, TIMESTAMPS)
+    with connection.cursor() as cursor:
+        register_tzloader(connection.timezone, cursor.cursor)  # Django's own, on this cursor only
+        djangos = _loaded(cursor, TIMESTAMPS)
+    assert ours == djangos
+    assert [value.tzinfo for value in ours] == [value.tzinfo for value in djangos]
+    assert ours[0].microsecond == 367071
+

@@ -112,3 +112,32 @@ def test_the_cache_is_bounded(orders, monkeypatch):
     for start in range(10):
         paging.page_rows(("bounded", start), lambda start=start: order_rows(selectors.order_list())[start:start + 1])
         assert len(paging._compiled_pages) <= 3
+
+
+def _prepared_statements():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_postgresql_plans_each_page_once_with_its_values_written_in(orders):
+    before = _prepared_statements()
+    for term in ("товар", "пагинова"):
+        for _ in range(3):
+            paging.page_rows(("search", term), lambda term=term: order_rows(
+                selectors.order_list(search=term, search_clients=True))[0:50])
+    new = {statement: runs for statement, runs in _prepared_statements().items() if statement not in before}
+    # One statement per page, each with its search term in its text (a generic plan for any term could not
+    # tell a rare name from a common one), each run three times.
+    assert sorted(runs for runs in new.values()) == [3, 3]
+    assert sum("товар" in statement for statement in new) == 1 and sum("пагинова" in statement for statement in new) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_other_queries_are_not_prepared(orders):
+    before = _prepared_statements()
+    for _ in range(10):
+        list(order_rows(selectors.order_list())[0:50])
+        Order.objects.filter(pk=orders[0].pk).exists()
+    assert _prepared_statements() == before
