@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from crm import selectors
 from crm.models import Client, Order
-from crm.money import SUM_MAX_DIGITS, AmountError, format_amount, parse_amount
+from crm.money import SUM_MAX_DIGITS, AmountError, parse_amount
 from reports.models import Report
 from reports.rendering import format_date_created
 
@@ -250,8 +250,10 @@ def order_data(row: tuple, tz=None) -> dict:
         },
         "product": product,
         "quantity": quantity,
-        "price": format_amount(price),
-        "total_price": format_amount(total_price),
+        # The database gives both with exactly two decimals (numeric(14, 2) on PostgreSQL, Django's converter on
+        # SQLite), which is format_amount()'s output already.
+        "price": f"{price:f}",
+        "total_price": f"{total_price:f}",
         "description": description,
         "status": status,
         # The database gives aware datetimes (USE_TZ): astimezone() is localtime() without its checks.
