@@ -18,6 +18,9 @@ DEEP_PAGE_OFFSET = 1000
 # PostgreSQL keeps row counts per block of 2**ID_BLOCK_BITS ids (migration 0007, same value there).
 ID_BLOCK_BITS = 11
 ID_COUNTED_TABLES = ("crm_client", "crm_order")
+# A deep page first sums the counts of the 4 blocks per 2**ID_BLOCK_BITS rows it skips nearest its end of the table
+# (see DeepPageQuerySet._counted_page): enough while a quarter of their ids are there.
+NEAR_BLOCKS_PER_FULL_BLOCK = 4
 
 # Compiled SQL of recently served pages (see page_rows), per database connection object: each worker thread has
 # its own, so no entry is ever shared between threads.
@@ -188,8 +191,9 @@ class DeepPageQuerySet(QuerySet):
         query is ordered by id and filters on nothing but (at most) its status.
 
         One statement, so the counts and the rows come from the same snapshot: the block the page starts
-        in is the last one whose rows before it (in page order) are no more than `start`. Without any
-        counts it is the plain OFFSET.
+        in is the last one whose rows before it (in page order) are no more than `start`, looked for first
+        among the blocks nearest the page's end of the table (the counts of all blocks grow with the table).
+        Without any counts it is the plain OFFSET.
         """
         connection = connections[self.db]
         table = self.model._meta.db_table
@@ -214,27 +218,52 @@ class DeepPageQuerySet(QuerySet):
         before_order, pick_order = ("DESC", "ASC") if descending else ("ASC", "DESC")
         page_bound = (f"id < COALESCE((SELECT (block + 1) << {ID_BLOCK_BITS} FROM start), 9223372036854775807)"
                       if descending else f"id >= COALESCE((SELECT block << {ID_BLOCK_BITS} FROM start), 0)")
+        # The first blocks in page order, as many as hold `start` rows when a quarter of their ids are there: the
+        # page nearly always starts in one of them, and summing them reads as many count rows on any table size.
+        near_blocks = int(start) // 2**ID_BLOCK_BITS * NEAR_BLOCKS_PER_FULL_BLOCK + NEAR_BLOCKS_PER_FULL_BLOCK
+        edge, near = ("max", f">= (SELECT block FROM edge) - {near_blocks}") if descending else (
+            "min", f"<= (SELECT block FROM edge) + {near_blocks}")
+
+        def counts(condition: str = "") -> str:
+            return f"""
+                SELECT block, row_count FROM crm_id_block WHERE table_name = %s {status_filter} {condition}
+                UNION ALL
+                SELECT block, row_count FROM crm_id_block_change WHERE table_name = %s {status_filter} {condition}
+            """
+
         sql = f"""
-            WITH blocks AS (
-                SELECT block, sum(row_count) AS row_count FROM (
-                    SELECT block, row_count FROM crm_id_block WHERE table_name = %s {status_filter}
-                    UNION ALL
-                    SELECT block, row_count FROM crm_id_block_change WHERE table_name = %s {status_filter}
-                ) AS counts
-                GROUP BY block
+            WITH edge AS (
+                SELECT {"greatest" if descending else "least"}(
+                    (SELECT {edge}(block) FROM crm_id_block WHERE table_name = %s {status_filter}),
+                    (SELECT {edge}(block) FROM crm_id_block_change WHERE table_name = %s {status_filter})
+                ) AS block
             ), start AS (
-                SELECT block, rows_before FROM (
+                -- The block where the rows so far, in page order, pass `start`, among the near blocks: exact, as
+                -- every block before them is one of them.
+                (SELECT block, rows_through - block_rows AS rows_before FROM (
+                    SELECT block, sum(row_count) OVER (ORDER BY block {before_order}) AS rows_through,
+                           sum(row_count) OVER (PARTITION BY block) AS block_rows
+                    FROM ({counts(f"AND block {near}")}) AS near_counts
+                ) AS near_positions
+                WHERE rows_through > %s ORDER BY block {before_order} LIMIT 1)
+                UNION ALL
+                -- Otherwise (sparse ids, or `start` past the end) over all blocks, the last one whose rows before
+                -- it are no more than `start`. Not run when the first part found the block.
+                (SELECT block, rows_before FROM (
                     SELECT block, sum(row_count) OVER (ORDER BY block {before_order}) - row_count AS rows_before
-                    FROM blocks
+                    FROM (SELECT block, sum(row_count) AS row_count FROM ({counts()}) AS counts GROUP BY block)
+                        AS blocks
                 ) AS positions
-                WHERE rows_before <= %s ORDER BY block {pick_order} LIMIT 1
+                WHERE rows_before <= %s ORDER BY block {pick_order} LIMIT 1)
+                LIMIT 1
             )
             SELECT {quote(table)}.id FROM {quote(table)}
             WHERE {quote(table)}.{page_bound} {row_filter}
             ORDER BY {quote(table)}.id {"DESC" if descending else "ASC"}
             LIMIT {int(stop) - int(start)} OFFSET %s - COALESCE((SELECT rows_before FROM start), 0)
         """
-        params = [table, *statuses, table, *statuses, int(start), *statuses, int(start)]
+        counts_params = [table, *statuses, table, *statuses]
+        params = [*counts_params, *counts_params, int(start), *counts_params, int(start), *statuses, int(start)]
         return self._page_of(RawSQL(sql, params))
 
 

@@ -166,3 +166,35 @@ def test_deep_client_pages_start_from_the_counts(db, monkeypatch):
             plain = selectors.client_list(status=status).values_list("id", flat=True)
             assert page == list(QuerySet.__getitem__(plain, slice(start, start + 50)))
             assert ("crm_id_block" in queries[0]["sql"]) == (start >= paging.DEEP_PAGE_OFFSET)
+
+
+def _deep_page_plan(queryset) -> str:
+    sql, params = queryset.values_list("id", flat=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_a_deep_page_sums_only_the_blocks_near_its_end_of_the_table(db, monkeypatch):
+    # 200 blocks of 40 orders each: the counts of every block would grow with the table; the page reads the
+    # first blocks in its order (4 per block of rows it skips), and all of them only when those do not reach
+    # its start (sparse ids) or it starts past the end.
+    monkeypatch.setattr(paging, "DEEP_PAGE_OFFSET", 1)
+    client = Client.objects.create(first_name="Анна", last_name="Ближняя", email="near@example.com")
+    Order.objects.bulk_create(
+        Order(id=FIRST_ID + block * BLOCK + number * 7, client=client, product="Товар", quantity=1,
+              price=Decimal("1.00"), status=("Pending", "Completed")[number % 2])
+        for block in range(200) for number in range(40)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_id_block")
+    for order_by in ("-id", "id"):
+        for status, start, reads_all in ((None, 100, False), ("Completed", 50, False), (None, 3000, True),
+                                         (None, 9000, True)):
+            orders = selectors.order_list(order_by=order_by, status=status)
+            page = orders[start:start + 50]
+            plain = orders.values_list("id", flat=True)
+            assert [order.id for order in page] == list(QuerySet.__getitem__(plain, slice(start, start + 50)))
+            plan = _deep_page_plan(page)
+            all_blocks = next(line for line in plan.splitlines() if "Subquery Scan on positions" in line)
+            assert ("never executed" not in all_blocks) == reads_all, (order_by, status, start, plan)
