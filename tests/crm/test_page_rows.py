@@ -141,3 +141,13 @@ def test_other_queries_are_not_prepared(orders):
         list(order_rows(selectors.order_list())[0:50])
         Order.objects.filter(pk=orders[0].pk).exists()
     assert _prepared_statements() == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_a_prepared_page_is_logged_with_its_sql(orders):
+    build = lambda: order_rows(selectors.order_list(search="товар"))[0:50]  # noqa: E731
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            paging.page_rows("logged", build)
+        (query,) = queries.captured_queries
+        assert query["sql"].startswith("SELECT") and "'%товар%'" in query["sql"]

@@ -15,6 +15,7 @@ import psycopg
 from django.core.signals import request_finished
 from django.db import connections
 from django.db.backends.postgresql import base
+from django.db.backends.postgresql.operations import DatabaseOperations as BaseDatabaseOperations
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 from psycopg.postgres import types
 
@@ -50,7 +51,16 @@ class PreparingCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
+class DatabaseOperations(BaseDatabaseOperations):
+    def last_executed_query(self, cursor, sql, params):
+        # A prepared statement keeps no query text on the cursor; its SQL has its values written in already.
+        if isinstance(cursor, PreparingCursor) and params is None:
+            return sql
+        return super().last_executed_query(cursor, sql, params)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
     healthy_at: float | None = None
     _preparing = False
 
