@@ -444,6 +444,9 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
 # Seconds before a silent mail server fails the send (Django waits for ever by default, holding the worker).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+if EMAIL_TIMEOUT <= 0:
+    # 0 would make the socket non-blocking: every send would fail with an obscure error.
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be a number of seconds above 0.")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 
 # ---------------------------------------------------------------------------

@@ -188,7 +188,8 @@ def report_mail(report: Report, recipients: list[str]) -> EmailMessage:
     """The e-mail of a report: its text as the body, and as an attached file."""
     text = report_text(report)
     message = EmailMessage(subject=report_mail_subject(report), body=text, to=recipients)
-    message.attach(report_filename(report), text, "text/plain; charset=utf-8")
+    # Django adds the charset of a text attachment itself (passing it here would name it twice).
+    message.attach(report_filename(report), text, "text/plain")
     return message
 
 

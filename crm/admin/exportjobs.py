@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from crm.importexport.formats import FORMATS_BY_NAME
+from crm.importexport.formats import format_name
 from crm.jobs.exports import ExportRefused, export_job_create, no_permission_message
 from crm.jobs.models import Job
 from crm.jobs.selectors import job_url
@@ -29,12 +29,11 @@ def exceeds_background_threshold(queryset) -> bool:
 
 def export_in_background(model_admin, request, queryset, file_format):
     """Queue the export as a job of the user's and send them to its page, where the download appears."""
-    format_name = next(name for name, cls in FORMATS_BY_NAME.items() if type(file_format) is cls)
     job = export_job_create(
         kind=EXPORT_JOB_KINDS[model_admin.model._meta.label_lower],
         owner=request.user,
         source={"source": "admin", "query": request.GET.urlencode()},
-        format_name=format_name,
+        format_name=format_name(file_format),
         file_name=model_admin.get_export_filename(request, queryset, file_format),
         language=get_language(),
     )

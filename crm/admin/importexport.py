@@ -22,10 +22,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
-from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -36,7 +34,9 @@ from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from crm.admin.exportjobs import export_in_background, exceeds_background_threshold
 from crm.importexport.exports import csv_download
-from crm.importexport.formats import FORMATS, FORMATS_BY_NAME, CsvFormat, ImportFileError, count_rows, export_options
+from crm.importexport.formats import (
+    FORMATS, CsvFormat, ImportFileError, count_rows, export_file_name, export_options, format_name,
+)
 from crm.importexport.limits import ImportLimits
 from crm.importexport.resources import ClientResource, OrderResource
 from crm.importexport.results import result_counts, result_failed, result_notes, result_problems
@@ -243,13 +243,12 @@ class ImportExportAdminMixin(ImportExportMixin):
 
     def import_in_background(self, request, upload, format_class, data: bytes, rows: int):
         """A large file is imported by a worker (all or nothing, as here); the user follows it on the job page."""
-        format_name = next(name for name, cls in FORMATS_BY_NAME.items() if cls is format_class)
         job = job_create(
             kind=self.import_job_kind,
             owner=request.user,
             data=data,
             file_name=upload.original_name,
-            params={"format": format_name, "language": get_language()},
+            params={"format": format_name(format_class), "language": get_language()},
             total=rows,
         )
         messages.info(request, _("The file is being imported in the background; this page shows how far it has got."))
@@ -292,10 +291,7 @@ class ImportExportAdminMixin(ImportExportMixin):
         return file_format.export_data(data)
 
     def get_export_filename(self, request, queryset, file_format):
-        """`заказы-2026-11-30.csv`: the list's name in the user's language and today's date where the staff are
-        (TIME_ZONE), not in UTC, which at 02:00 in Moscow is still yesterday."""
-        name = slugify(str(self.model._meta.verbose_name_plural), allow_unicode=True)
-        return f"{name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
+        return export_file_name(self.model, file_format)
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         """A CSV export streams (same file as import-export would build); other formats are built whole.

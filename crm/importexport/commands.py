@@ -10,7 +10,9 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.importexport.formats import FORMATS_BY_NAME, ImportFileError, XlsxFormat, format_for
+from crm.importexport.formats import (
+    FORMATS_BY_NAME, ImportFileError, XlsxFormat, export_file_name, format_for, format_name,
+)
 from crm.importexport.limits import ImportLimits
 from crm.importexport.results import result_failed, result_notes, result_problems, result_summary
 from crm.importexport.exports import export_to_stream
@@ -91,32 +93,17 @@ class ImportCommand(TranslatedCommand):
     poll_seconds = 1.0
 
     def import_in_background(self, path, file_format, dataset, owner, no_progress):
-        import time
-
         from django.utils.translation import get_language
-        from tqdm import tqdm
 
         from crm.jobs.models import Job
-        from crm.jobs.selectors import job_status
         from crm.jobs.services import job_create
 
-        format_name = next(name for name, cls in FORMATS_BY_NAME.items() if type(file_format) is cls)
         job = job_create(
             kind=self.job_kind, owner=owner, data=path.read_bytes(), file_name=path.name,
-            params={"format": format_name, "language": get_language()}, total=len(dataset),
+            params={"format": format_name(file_format), "language": get_language()}, total=len(dataset),
         )
         self.stderr.write(_("Job #%(id)s queued.") % {"id": job.pk})
-        try:
-            with tqdm(total=len(dataset), unit=_("rows"), disable=no_progress, file=sys.stderr) as bar:
-                while True:
-                    job.refresh_from_db()
-                    bar.n = job_status(job)["done"]
-                    bar.refresh()
-                    if job.finished:
-                        break
-                    time.sleep(self.poll_seconds)
-        except KeyboardInterrupt:
-            self.stderr.write(_("Job #%(id)s goes on in the background; see it in the admin under Jobs.") % {"id": job.pk})
+        if not follow_job(self, job, no_progress=no_progress):
             return
         self.stdout.write(
             _("%(total)s rows: %(new)s new, %(changed)s changed, %(unchanged)s unchanged, %(invalid)s invalid.") % {
@@ -194,8 +181,6 @@ class ExportCommand(TranslatedCommand):
         """Queue the export as a job of --user's, follow it, then copy its file to --output if given; print
         where the file is."""
         from django.contrib.auth import get_user_model
-        from django.utils import timezone
-        from django.utils.text import slugify
         from django.utils.translation import get_language
 
         from crm.jobs.exports import export_job_create, export_storage
@@ -204,16 +189,10 @@ class ExportCommand(TranslatedCommand):
         owner = get_user_model().objects.filter(username=username).first() if username else None
         if owner is None:
             raise CommandError(_("--background needs --user, the name of an existing user (the job's owner)."))
-        if output:
-            file_name = output.name
-        else:
-            model = self.resource_class._meta.model
-            name = slugify(str(model._meta.verbose_name_plural), allow_unicode=True)
-            file_name = f"{name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
-        format_name = next(name for name, cls in FORMATS_BY_NAME.items() if type(file_format) is cls)
+        file_name = output.name if output else export_file_name(self.resource_class._meta.model, file_format)
         job = export_job_create(
             kind=self.job_kind, owner=owner, source={"source": "command", "options": self.job_options(options)},
-            format_name=format_name, file_name=file_name, language=get_language(),
+            format_name=format_name(file_format), file_name=file_name, language=get_language(),
         )
         self.stderr.write(_("Job #%(id)s queued.") % {"id": job.pk})
         if not follow_job(self, job, no_progress=no_progress):

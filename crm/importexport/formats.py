@@ -437,6 +437,22 @@ FORMATS = [CsvFormat, XlsxFormat, JsonFormat]
 FORMATS_BY_NAME = {"csv": CsvFormat, "xlsx": XlsxFormat, "json": JsonFormat}
 
 
+def format_name(file_format) -> str:
+    """The name of a format (an instance or its class) in FORMATS_BY_NAME: "csv", "xlsx" or "json"."""
+    format_class = file_format if isinstance(file_format, type) else type(file_format)
+    return next(name for name, cls in FORMATS_BY_NAME.items() if cls is format_class)
+
+
+def export_file_name(model, file_format) -> str:
+    """`заказы-2026-11-30.csv`: the list's name in the active language and today's date where the staff are
+    (TIME_ZONE), not in UTC, which at 02:00 in Moscow is still yesterday."""
+    from django.utils import timezone
+    from django.utils.text import slugify
+
+    name = slugify(str(model._meta.verbose_name_plural), allow_unicode=True)
+    return f"{name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
+
+
 def format_for(path: str | Path | None, name: str | None = None):
     """The format named, or the one matching the file's extension."""
     if not name:

@@ -232,6 +232,8 @@ def test_e_mail_settings_that_cannot_work_refuse_to_start():
     assert both.returncode != 0 and "EMAIL_USE_TLS or EMAIL_USE_SSL" in both.stderr
     unknown = run_settings({"DJANGO_DEBUG": "1", "EMAIL_BACKEND": "smpt"}, EMAIL_PROBE)
     assert unknown.returncode != 0 and "EMAIL_BACKEND must be smtp, console or a dotted path" in unknown.stderr
+    no_wait = run_settings({"DJANGO_DEBUG": "1", "EMAIL_TIMEOUT": "0"}, EMAIL_PROBE)
+    assert no_wait.returncode != 0 and "EMAIL_TIMEOUT must be a number of seconds above 0" in no_wait.stderr
 
 
 def test_every_command_of_ours_prints_its_help():

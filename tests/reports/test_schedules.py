@@ -133,7 +133,10 @@ def test_the_job_e_mails_the_report_made_as_the_owner(
     assert "Сумма новых заказов: 3250.50\n" in message.body
     assert "1. Ноутбук — заказов: 1, сумма: 3000.00" in message.body
     [(file_name, content, mimetype)] = message.attachments
-    assert file_name == f"report_{report.pk}.txt" and content == message.body and mimetype.startswith("text/plain")
+    assert file_name == f"report_{report.pk}.txt" and content == message.body and mimetype == "text/plain"
+    attachment = next(part for part in message.message().walk() if part.get_filename())
+    assert attachment["Content-Type"] == 'text/plain; charset="utf-8"'
+
     schedule.refresh_from_db()
     assert schedule.last_sent_at is not None and schedule.last_error == ""
 
