@@ -20,7 +20,8 @@ class FastJSONRenderer(JSONRenderer):
                 or self.get_indent(accepted_media_type, renderer_context or {}) is not None):
             return super().render(data, accepted_media_type, renderer_context)
         try:
-            rendered = orjson.dumps(data, default=_encoder.default, option=_OPTIONS)
+            encoder = _encoder if self.encoder_class is JSONEncoder else self.encoder_class()
+            rendered = orjson.dumps(data, default=encoder.default, option=_OPTIONS)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
         # As REST framework does, so the output is also a strict JavaScript subset.

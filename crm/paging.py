@@ -1,6 +1,8 @@
 """The ORM machinery behind fast pages of large tables, kept apart from the plain queries in selectors.py."""
 
 from collections.abc import Callable, Hashable
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
@@ -22,14 +24,32 @@ ID_COUNTED_TABLES = ("crm_client", "crm_order")
 # (see DeepPageQuerySet._counted_page): enough while a quarter of their ids are there.
 NEAR_BLOCKS_PER_FULL_BLOCK = 4
 
-# Compiled SQL of recently served pages (see page_rows), per database connection object: each worker thread has
-# its own, so no entry is ever shared between threads.
-_compiled_pages = {}
+# Compiled SQL of recently served pages (see page_rows) per database connection, kept on the connection object:
+# each worker thread has its own, and the pages go with it.
 _COMPILED_PAGES_MAX = 256
 
 
+@dataclass
+class CompiledPage:
+    compiler: object
+    sql: str | None  # None: the page is empty whatever the data (e.g. `pk IN ()`)
+    params: tuple | None  # None: the values are written in the SQL (PostgreSQL), see page_rows
+    converters: dict
+    dict_keys: list | None  # the names of a values() page's columns; None for values_list()
+    uses: int = 0
+
+
+def _compiled_pages(connection) -> dict:
+    pages = getattr(connection, "crm_compiled_pages", None)
+    if pages is None:
+        pages = connection.crm_compiled_pages = {}
+    return pages
+
+
 def clear_compiled_pages() -> None:
-    _compiled_pages.clear()
+    """Forget the pages compiled on this thread's connections."""
+    for connection in connections.all(initialized_only=True):
+        _compiled_pages(connection).clear()
 
 
 def page_rows(key: Hashable, build_page: Callable[[], QuerySet]) -> list:
@@ -37,38 +57,40 @@ def page_rows(key: Hashable, build_page: Callable[[], QuerySet]) -> list:
 
     The API's lists are asked for the same few pages over and over, and building and compiling such a query
     costs the worker about twice the CPU of running it; so the compiled SQL is kept under `key`, which must stand
-    for everything the query depends on (the view and its validated parameters). A page whose compiling read
-    anything from the database is never kept, so the SQL can only depend on `key`, never on the data."""
+    for everything the query depends on (the view and its validated parameters). A page whose building or
+    compiling read anything from the database is never kept, so the SQL can only depend on `key`, never on the
+    data. On PostgreSQL a page asked for again runs as a prepared statement (crm.db.postgresql), planned once."""
     connection = connections["default"]
-    compiled = _compiled_pages.get((connection, key))
+    pages = _compiled_pages(connection)
+    compiled = pages.get(key)
     if compiled is None:
-        page = build_page()
-        compiled, read_data = _compile_page(page, connection)
+        with _reads_counted(connection) as reads:
+            page = build_page()
+            compiled = _compile_page(page, connection)
         if compiled is None:
             return list(page)
-        if not read_data:
-            if len(_compiled_pages) >= _COMPILED_PAGES_MAX:
-                _compiled_pages.clear()
-            _compiled_pages[(connection, key)] = compiled
-    compiler, sql, params, converters, names = compiled
-    if sql is None:
+        if not reads:
+            if len(pages) >= _COMPILED_PAGES_MAX:
+                pages.clear()
+            pages[key] = compiled
+    compiled.uses += 1
+    if compiled.sql is None:
         return []
-    # PostgreSQL (crm.db.postgresql) plans a prepared statement once: the SQL has its values written in.
-    with connection.prepared_cursor() if params is None else connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    # Prepared from its second use: a page asked for once (a deep page, a new search) would pay the extra round
+    # trip of preparing for nothing.
+    prepared = compiled.params is None and compiled.uses > 1
+    with connection.prepared_cursor() if prepared else connection.cursor() as cursor:
+        cursor.execute(compiled.sql, compiled.params)
         rows = cursor.fetchall()
-    if converters:
-        rows = map(tuple, compiler.apply_converters(rows, converters))
-    return [dict(zip(names, row)) for row in rows] if names is not None else list(rows)
+    if compiled.converters:
+        rows = map(tuple, compiled.compiler.apply_converters(rows, compiled.converters))
+    keys = compiled.dict_keys
+    return [dict(zip(keys, row)) for row in rows] if keys is not None else list(rows)
 
 
-def _compile_page(page: QuerySet, connection):
-    """(compiler, SQL, params, converters, dict keys or None), and whether compiling read the database; None for
-    a query page_rows() does not handle (model instances, flat or named tuples, another database)."""
-    if page._iterable_class not in (ValuesIterable, ValuesListIterable) or page.db != connection.alias:
-        return None, False
-    query = page.query
-    compiler = query.get_compiler(using=page.db)
+@contextmanager
+def _reads_counted(connection):
+    """The statements run on `connection` inside the block."""
     reads = []
 
     def count_read(execute, sql, params, many, context):
@@ -76,20 +98,30 @@ def _compile_page(page: QuerySet, connection):
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count_read):
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:
-            sql, params = None, ()
+        yield reads
+
+
+def _compile_page(page: QuerySet, connection) -> CompiledPage | None:
+    """The page compiled for page_rows(), or None for a query it does not handle (model instances, flat or named
+    tuples, another database)."""
+    if page._iterable_class not in (ValuesIterable, ValuesListIterable) or page.db != connection.alias:
+        return None
+    query = page.query
+    compiler = query.get_compiler(using=page.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        sql, params = None, ()
     columns = [column for column, *_ in compiler.select[:compiler.col_count]]
     if compiler.has_composite_fields(columns):
-        return None, False
+        return None
     # As ValuesIterable names a row's values.
     names = list(query.selected or [*query.extra_select, *query.values_select, *query.annotation_select])
-    dict_keys = names if page._iterable_class is ValuesIterable else None
     if sql is not None and hasattr(connection, "prepared_cursor"):
-        # Its own statement for every page; params None marks it for prepared_cursor().
+        # Its own statement for every page, so its plan is the one for its values.
         sql, params = connection.ops.compose_sql(sql, params), None
-    return (compiler, sql, params, compiler.get_converters(columns), dict_keys), bool(reads)
+    return CompiledPage(compiler, sql, params, compiler.get_converters(columns),
+                        names if page._iterable_class is ValuesIterable else None)
 
 
 class DeepPageQuerySet(QuerySet):

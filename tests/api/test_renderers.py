@@ -42,3 +42,19 @@ def test_nothing_is_empty_bytes():
 
 def test_the_api_renders_with_it(settings):
     assert settings.REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] == ["api.renderers.FastJSONRenderer"]
+
+
+def test_a_renderers_own_encoder_is_used():
+    from rest_framework.utils.encoders import JSONEncoder
+
+    class Money:
+        pass
+
+    class MoneyEncoder(JSONEncoder):
+        def default(self, obj):
+            return "деньги" if isinstance(obj, Money) else super().default(obj)
+
+    class Renderer(FastJSONRenderer):
+        encoder_class = MoneyEncoder
+
+    assert Renderer().render({"sum": Money()}) == '{"sum":"деньги"}'.encode()
