@@ -3,6 +3,7 @@ permissions decide who sees and changes them; a worker sends them (reports/sched
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -76,7 +77,11 @@ class ReportScheduleAdmin(ModelAdmin):
     @action(description=_("Send now"), permissions=["change"], icon="send", dialog=SEND_NOW_DIALOG)
     def send_now(self, request, form, object_id):
         schedule = form.object
-        job = report_schedule_send_now(schedule=schedule)
+        try:
+            job = report_schedule_send_now(schedule=schedule)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(request, reverse("admin:reports_reportschedule_change", args=[schedule.pk]))
         if job.owner_id == request.user.pk:
             messages.success(request, gettext("The report is queued; a worker sends it. Follow it on its job's page."))
             return redirect(request, job_url(job))

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import connections, transaction
 from django.utils import timezone, translation
@@ -113,7 +114,12 @@ def _queue_report_job(schedule: ReportSchedule) -> Job:
 
 
 def report_schedule_send_now(*, schedule: ReportSchedule) -> Job:
-    """Queue the schedule's report at once (to try it, or the mail settings); its next run stays as it is."""
+    """Queue the schedule's report at once (to try it, or the mail settings); its next run stays as it is.
+    ValidationError, and nothing queued, when the job could only fail (the schedule is off, its owner may no
+    longer make reports)."""
+    problem = _why_not_sent(schedule)
+    if problem:
+        raise ValidationError(problem)
     return _queue_report_job(schedule)
 
 

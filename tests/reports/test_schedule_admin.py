@@ -146,3 +146,13 @@ def test_send_now_for_a_schedule_that_does_not_exist_is_a_404(client, manager):
     for object_id in ["999", "nope"]:
         url = f"/admin/reports/reportschedule/{object_id}/send_now/"
         assert client.post(url, {"_form_submitted": "1"}).status_code == 404
+
+
+def test_send_now_for_a_schedule_that_is_off_says_why_and_queues_nothing(client, manager):
+    schedule = report_schedule_save(schedule=ReportSchedule(owner=manager, recipients="boss@example.com",
+                                                            is_active=False))
+    client.force_login(manager)
+    response = client.post(reverse("admin:reports_reportschedule_send_now", args=[schedule.pk]),
+                           {"_form_submitted": "1"}, follow=True)
+    assert "Рассылка выключена; ничего не отправлено." in response.content.decode()
+    assert not Job.objects.exists() and mail.outbox == []
