@@ -427,3 +427,14 @@ def test_header_count_and_show_all_only_for_a_narrowed_list(manager_client, clie
     assert "Показать все" not in manager_client.get(CLIENTS).content.decode()
     assert "Показать все" in manager_client.get(ORDERS, {"q": "мышь"}).content.decode()
     assert "Показать все" in manager_client.get(CLIENTS, {"status__exact": "archived"}).content.decode()
+
+
+@pytest.mark.parametrize(("sort", "ids_ascending"), [("5", True), ("-5", False)])
+def test_rows_of_equal_value_come_in_the_sorted_columns_direction(manager_client, sort, ids_ascending):
+    # The tie-breaker follows the column (crm.admin.display.CachedHeadersChangeList), so a (price, id) index
+    # gives the page in order; Django's own -pk would sort every tie.
+    client = ClientFactory()
+    same_price = [OrderFactory(client=client, price=Decimal("10.00")).pk for _ in range(3)]
+    OrderFactory(client=client, price=Decimal("20.00"))
+    rows = [order.pk for order in shown(manager_client.get(ORDERS, {"o": sort})) if order.pk in same_price]
+    assert rows == sorted(same_price, reverse=not ids_ascending)

@@ -347,3 +347,19 @@ def test_the_sweep_deletes_the_half_written_file_a_killed_worker_left(manager, j
     sweep_expired_exports()
 
     assert temporary_path(running.pk).exists() and not temporary_path(killed.pk).exists()
+
+
+@pytest.mark.parametrize("query", ["nonexistent__field=1", "client__id__exact=notanumber"])
+def test_an_export_whose_filters_no_longer_apply_ends_failed_with_the_reason(
+    client, manager, sample_data, database_backend, django_capture_on_commit_callbacks, query  # noqa: F811
+):
+    client.force_login(manager)
+    job = queue_export(client, ORDERS_EXPORT, capture=django_capture_on_commit_callbacks)
+    job.params["query"] = query  # e.g. a filter removed from the list between the click and the worker
+    job.save(update_fields=["params"])
+
+    run_worker_once()
+
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and job.output_file == ""
+    assert job.error == "Фильтры списка больше не действуют; выгрузите список заново."
